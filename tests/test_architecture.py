@@ -1,0 +1,143 @@
+"""The import direction of ARCHITECTURE.md, read from each module's source with ast."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "handlers", "typology", "storage", "sandbox")
+
+# Top-level names each package must not import. `bot` is added for every package but bot below.
+FORBIDDEN: dict[str, frozenset[str]] = {
+    "typology": frozenset(
+        {"telegram", "sqlmodel", "sqlalchemy", "aiohttp", "alembic"}
+        | {"storage", "handlers", "bot", "sandbox"}
+    ),
+    "storage": frozenset({"telegram", "aiohttp", "handlers", "bot", "sandbox"}),
+    "handlers": frozenset({"bot", "sandbox"}),
+    "sandbox": frozenset({"bot", "handlers", "typology", "storage"}),
+    "bot": frozenset(),
+}
+NEVER_IMPORTED = frozenset({"bench", "tests"})
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(source: str, module: str, *, is_package: bool) -> list[tuple[int, str]]:
+    """(line, absolute module name) for every import in source, relative ones resolved."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".")
+                # In a package's __init__, level 1 is the package itself.
+                drop = node.level - 1 if is_package else node.level
+                base = base[: len(base) - drop] if drop else base
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found.append((node.lineno, target))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute | ast.Name)
+            and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id)
+            in {"import_module", "__import__"}
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.append((node.lineno, node.args[0].value))
+    return found
+
+
+def violations(package: str, source: str, module: str, *, is_package: bool) -> list[str]:
+    forbidden = FORBIDDEN[package] | NEVER_IMPORTED | ({"bot"} if package != "bot" else set())
+    return [
+        f"line {line}: {package}/ must not import {target}"
+        for line, target in imported_modules(source, module, is_package=is_package)
+        if target.split(".")[0] in forbidden
+    ]
+
+
+def project_modules() -> list[Path]:
+    return sorted(
+        path
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if "__pycache__" not in path.parts
+    )
+
+
+def test_every_package_is_scanned() -> None:
+    scanned = {path.relative_to(ROOT).parts[0] for path in project_modules()}
+    assert scanned == set(PACKAGES)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_import_direction(package: str) -> None:
+    problems = []
+    for path in project_modules():
+        if path.relative_to(ROOT).parts[0] != package:
+            continue
+        source = path.read_text(encoding="utf-8")
+        found = violations(
+            package, source, module_name(path), is_package=path.name == "__init__.py"
+        )
+        problems.extend(f"{path.relative_to(ROOT)}:{problem}" for problem in found)
+    assert not problems, "imports against ARCHITECTURE.md:\n" + "\n".join(problems)
+
+
+def test_no_module_shadows_stdlib_logging() -> None:
+    shadows = [
+        str(path.relative_to(ROOT))
+        for folder in (*PACKAGES, "bench", "tests", "scripts")
+        for path in (ROOT / folder).rglob("logging.py")
+    ]
+    assert not shadows, f"modules named logging.py shadow the stdlib: {shadows}"
+
+
+@pytest.mark.parametrize(
+    ("package", "module", "is_package", "source", "expected"),
+    [
+        ("typology", "typology.scoring", False, "import sqlalchemy.orm", "sqlalchemy.orm"),
+        ("typology", "typology.scoring", False, "from ..storage import x", "storage"),
+        ("typology", "typology", True, "from ..bot import settings", "bot"),
+        ("storage", "storage.models", False, "from telegram import Update", "telegram"),
+        ("storage", "storage.models", False, "from tests import helpers", "tests"),
+        ("handlers", "handlers.start", False, "from bot.cli import main", "bot.cli"),
+        ("handlers", "handlers.start", False, "from sandbox import server", "sandbox"),
+        ("sandbox", "sandbox.server", False, "import typology", "typology"),
+        ("sandbox", "sandbox.server", False, "import_module('storage.db')", "storage.db"),
+        ("bot", "bot.cli", False, "import bench.run", "bench.run"),
+    ],
+)
+def test_checker_catches(
+    package: str, module: str, is_package: bool, source: str, expected: str
+) -> None:
+    found = violations(package, source, module, is_package=is_package)
+    assert len(found) == 1
+    assert found[0].endswith(f"must not import {expected}")
+
+
+@pytest.mark.parametrize(
+    ("package", "module", "source"),
+    [
+        ("handlers", "handlers.start", "from telegram.ext import CommandHandler"),
+        ("handlers", "handlers.start", "from storage.queries import record_answer"),
+        ("handlers", "handlers.start", "from . import keyboards"),
+        ("storage", "storage.models", "from typology.types import TypeId"),
+        ("typology", "typology.group", "import pandas as pd"),
+        ("bot", "bot.app", "from handlers import start\nfrom .settings import Settings"),
+        ("sandbox", "sandbox.server", "from aiohttp import web\nfrom .state import State"),
+    ],
+)
+def test_checker_allows(package: str, module: str, source: str) -> None:
+    assert violations(package, source, module, is_package=False) == []
