@@ -1,0 +1,92 @@
+"""Assembles the Application: services, handlers in order, rate limiter, commands."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllPrivateChats
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseHandler, ContextTypes
+
+from bot.processor import PerUserProcessor
+from bot.settings import Settings
+from handlers import errors, info, questionnaire, start
+from handlers.context import SERVICES_KEY, DTeamContext, Services
+from handlers.i18n import Texts
+from storage.database import Database
+from typology.profiles import load_profiles
+from typology.questionnaire import load_questionnaire
+from typology.scoring import load_model
+
+log = logging.getLogger(__name__)
+
+
+def build_services(settings: Settings, db: Database) -> Services:
+    """Loads questionnaire, model, profile cards and texts (validated) into Services."""
+    texts = Texts.load(default=settings.language)
+    return Services(
+        db=db,
+        questionnaire=load_questionnaire(),
+        model=load_model(),
+        profiles={lang: load_profiles(lang) for lang in ("de", "en")},
+        texts=texts,
+        moderators=settings.moderators,
+        default_language=settings.language,
+        timezone=settings.zone,
+        privacy_threshold=settings.privacy_threshold,
+        channel_id=settings.channel_id,
+        live_interval=settings.live_interval,
+    )
+
+
+def all_handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
+    """Returns every handler in the order they are tried. Order matters!"""
+    return [
+        *start.handlers(),
+        *questionnaire.handlers(),
+        *info.handlers(),
+        # Catch-alls last: they answer whatever no feature handled.
+        *info.fallbacks(),
+    ]
+
+
+def build_application(settings: Settings, services: Services) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Builds the PTB Application pointed at settings.api_url, with all handlers."""
+    assert settings.bot_token is not None
+    root = settings.api_url.rstrip("/")
+    app = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .context_types(ContextTypes(context=DTeamContext))
+        .rate_limiter(AIORateLimiter(max_retries=settings.max_retries))
+        .concurrent_updates(PerUserProcessor(settings.concurrency))
+        .connection_pool_size(settings.concurrency + 8)
+        .get_updates_read_timeout(60)
+        .build()
+    )
+    app.bot_data[SERVICES_KEY] = services
+    app.add_handlers(all_handlers())
+    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    return app
+
+
+async def publish_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Learns the bot's username and publishes the command menus."""
+    services: Services = app.bot_data[SERVICES_KEY]
+    services.bot_username = app.bot.username
+    texts = services.texts
+    for lang in ("de", "en"):
+        private = [
+            BotCommand(cmd, texts.get(lang, f"commands.{cmd}"))
+            for cmd in ("start", "help", "language", "privacy", "about", "delete_me")
+        ]
+        admin = [
+            BotCommand(cmd, texts.get(lang, f"commands.{cmd}"))
+            for cmd in ("session", "close", "reopen", "summary", "teams", "status", "export", "schedule")
+        ]
+        code = None if lang == services.default_language else lang
+        await app.bot.set_my_commands(private, scope=BotCommandScopeAllPrivateChats(), language_code=code)
+        await app.bot.set_my_commands(admin, scope=BotCommandScopeAllChatAdministrators(), language_code=code)
+    log.info("bot @%s ready", app.bot.username)

@@ -1,0 +1,60 @@
+"""Starts and stops the bot: database, migrations, Application, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, build_services, publish_commands
+from bot.settings import Settings
+from storage.database import Database
+from storage.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """Yields an initialised and started Application on a migrated database; stops it after."""
+    db = Database(settings.database_url)
+    try:
+        await migrate(db)
+        services = build_services(settings, db)
+        app = build_application(settings, services)
+        async with app:
+            await publish_commands(app)
+            await app.start()
+            try:
+                yield app
+            finally:
+                if app.updater is not None and app.updater.running:
+                    await app.updater.stop()
+                await app.stop()
+    finally:
+        await db.dispose()
+
+
+async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Runs the bot with long polling until stop is set (or SIGINT/SIGTERM)."""
+    stop = stop or _stop_on_signals()
+    async with running_app(settings) as app:
+        assert app.updater is not None
+        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=30)
+        log.info("polling %s; stop with Ctrl+C", settings.api_url)
+        await stop.wait()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop

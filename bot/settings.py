@@ -1,0 +1,104 @@
+"""Settings from the environment (prefix DTEAM_) and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DB = "sqlite+aiosqlite:///dteam.sqlite"
+
+
+class Settings(BaseSettings):
+    """All configuration of the bot; see README for the table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DTEAM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr | None = None
+    api_url: str = "https://api.telegram.org"
+    database_url: str = DEFAULT_DB
+    moderators: Annotated[frozenset[int], NoDecode] = frozenset()
+    language: Literal["de", "en"] = "de"
+    timezone: str = "Europe/Berlin"
+    channel_id: int | None = None
+    privacy_threshold: int = Field(default=3, ge=1, le=1000)
+    retention_days: int = Field(default=30, ge=1, le=3650)
+    live_interval: float = Field(default=5.0, ge=0.2, le=600)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8080, ge=1, le=65535)
+    concurrency: int = Field(default=16, ge=1, le=256)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("moderators", mode="before")
+    @classmethod
+    def _parse_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            try:
+                return frozenset(int(p) for p in parts)
+            except ValueError:
+                raise ValueError("must be Telegram user ids separated by commas, e.g. 123,456") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Berlin") from None
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        token = value.get_secret_value()
+        head, _, tail = token.partition(":")
+        if not head.isdigit() or len(tail) < 5 or token.startswith("your"):
+            raise ValueError("does not look like a BotFather token (123456:ABC-...)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if not (1 <= len(secret) <= 256) or any(
+            not (c.isascii() and (c.isalnum() or c in "_-")) for c in secret
+        ):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Returns the configured time zone."""
+        return ZoneInfo(self.timezone)
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line for the console."""
+
+
+def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:
+    """Reads the settings; raises SettingsError with one readable line per problem."""
+    try:
+        if env_file is not None:
+            return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "DTEAM_" + "_".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("; ".join(lines)) from None

@@ -1,0 +1,87 @@
+"""Callback data: one prefix per action, built and parsed here only, at most 64 bytes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_BYTES = 64
+_FIELD = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+
+
+class Action(StrEnum):
+    """What a button does; the prefix of its callback data."""
+
+    CONSENT = "c"  # c:<workshop id or 0>
+    LANGUAGE = "l"  # l:<lang>
+    ANSWER = "a"  # a:<run>:<item>:<option>
+    BACK = "b"  # b:<run>:<item>
+    RESUME = "r"  # r:<run>
+    RESTART = "n"  # n:<workshop id or 0>
+    JOIN = "j"  # j:<workshop id>
+    DELETE = "d"  # d:yes | d:no
+    REMINDERS = "m"  # m:on | m:off
+    SHARE_NAME = "s"  # s:on | s:off
+    RESET = "x"  # x:<workshop id>:yes|no
+    NOOP = "_"
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """Parsed callback data."""
+
+    action: Action
+    args: tuple[str, ...]
+
+    def int_arg(self, index: int) -> int:
+        """Returns argument `index` as an int, raising BadCallback if it is not one."""
+        try:
+            return int(self.args[index])
+        except (IndexError, ValueError) as exc:
+            raise BadCallback(f"argument {index} of {self.action!r} is not a number") from exc
+
+
+class BadCallback(ValueError):
+    """Callback data that this bot did not make (forged, stale from another version, garbled)."""
+
+
+_ARITY = {
+    Action.CONSENT: 1,
+    Action.LANGUAGE: 1,
+    Action.ANSWER: 3,
+    Action.BACK: 2,
+    Action.RESUME: 1,
+    Action.RESTART: 1,
+    Action.JOIN: 1,
+    Action.DELETE: 1,
+    Action.REMINDERS: 1,
+    Action.SHARE_NAME: 1,
+    Action.RESET: 2,
+    Action.NOOP: 0,
+}
+
+
+def build(action: Action, *args: object) -> str:
+    """Returns callback data for a button; raises ValueError if it would be invalid."""
+    fields = [str(a) for a in args]
+    if len(fields) != _ARITY[action] or not all(_FIELD.match(f) for f in fields):
+        raise ValueError(f"bad callback fields for {action!r}: {fields}")
+    data = ":".join([action.value, *fields])
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data longer than {MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def parse(data: str | None) -> Callback:
+    """Parses callback data, raising BadCallback for anything this bot would not have built."""
+    if not data or len(data.encode()) > MAX_BYTES:
+        raise BadCallback("empty or oversized callback data")
+    head, *fields = data.split(":")
+    try:
+        action = Action(head)
+    except ValueError as exc:
+        raise BadCallback(f"unknown callback prefix {head!r}") from exc
+    if len(fields) != _ARITY[action] or not all(_FIELD.match(f) for f in fields):
+        raise BadCallback(f"malformed callback data {data!r}")
+    return Callback(action, tuple(fields))

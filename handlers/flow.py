@@ -1,0 +1,85 @@
+"""Shared steps of the participant journey: transactions, starting runs, showing questions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update, User
+
+from handlers import render
+from handlers.context import DTeamContext, Services
+from handlers.sending import edit_or_send
+from storage.models import Participant, Run
+from storage.participants import get_or_create_participant
+from storage.runs import get_answers, mark_processed, set_run_message, start_run
+from storage.workshops import mark_live_dirty
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def write_tx(ctx: DTeamContext, update: Update) -> AsyncIterator[tuple[AsyncSession, bool]]:
+    """Opens a write transaction that also records the update id; yields (session, is_new)."""
+    async with ctx.services.db.write() as session:
+        is_new = await mark_processed(session, update_id=update.update_id)
+        if not is_new:
+            log.info("update %s was processed before; not writing again", update.update_id)
+        yield session, is_new
+
+
+def language_of(services: Services, participant: Participant | None, user: User | None) -> str:
+    """Returns the participant's language, else the client's, else the default."""
+    if participant is not None and participant.language:
+        return services.texts.language(participant.language)
+    code = (user.language_code or "")[:2] if user else ""
+    return code if code in ("de", "en") else services.default_language
+
+
+async def participant_for(
+    session: AsyncSession, services: Services, user: User
+) -> Participant:
+    """Returns the participant for a Telegram user, creating them on first contact."""
+    return await get_or_create_participant(
+        session,
+        telegram_id=user.id,
+        first_name=user.first_name,
+        language=language_of(services, None, user),
+    )
+
+
+async def open_run(
+    session: AsyncSession, services: Services, *, participant: Participant, workshop_id: int | None
+) -> Run:
+    """Starts a fresh run at the first question (abandoning any run in progress)."""
+    q = services.questionnaire
+    run = await start_run(
+        session,
+        participant_id=participant.id,  # type: ignore[arg-type]
+        workshop_id=workshop_id,
+        questionnaire_version=q.version,
+        language=language_of(services, participant, None),
+        first_item=q.items[0].id,
+    )
+    if workshop_id is not None:
+        await mark_live_dirty(session, workshop_id=workshop_id)
+    return run
+
+
+async def show_current(
+    ctx: DTeamContext, *, chat_id: int, run: Run, lang: str, message_id: int | None
+) -> None:
+    """Shows the run's current question, editing message_id if given, and remembers it."""
+    services = ctx.services
+    async with services.db.read() as session:
+        answers = await get_answers(session, run_id=run.id)  # type: ignore[arg-type]
+    assert run.current_item is not None
+    text, markup = render.question(
+        services, run_id=run.id, item_id=run.current_item, answers=answers, lang=lang  # type: ignore[arg-type]
+    )
+    shown = await edit_or_send(ctx, chat_id, message_id, text, markup)
+    if shown is not None and shown != run.message_id:
+        async with services.db.write() as session:
+            await set_run_message(session, run=run, message_id=shown)

@@ -1,0 +1,77 @@
+"""UI strings per language from handlers/texts/<lang>.toml, with {name} placeholders."""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+TEXTS_DIR = Path(__file__).parent / "texts"
+LANGUAGES = ("de", "en")
+
+
+class TextsError(ValueError):
+    """The UI text files are inconsistent."""
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, name + "."))
+        elif isinstance(value, str):
+            out[name] = value
+        else:
+            raise TextsError(f"{name}: expected a string, got {type(value).__name__}")
+    return out
+
+
+def placeholders(template: str) -> set[str]:
+    """Returns the {names} a template uses."""
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+class Texts:
+    """All UI strings; `get(lang, "section.key", name=value)`."""
+
+    def __init__(self, by_lang: Mapping[str, Mapping[str, str]], default: str = "de") -> None:
+        self._by_lang = {lang: dict(t) for lang, t in by_lang.items()}
+        self.default = default
+        self._check()
+
+    @classmethod
+    def load(cls, directory: Path = TEXTS_DIR, default: str = "de") -> Texts:
+        """Loads and checks every language file."""
+        by_lang: dict[str, dict[str, str]] = {}
+        for lang in LANGUAGES:
+            path = directory / f"{lang}.toml"
+            with path.open("rb") as fh:
+                by_lang[lang] = _flatten(tomllib.load(fh))
+        return cls(by_lang, default)
+
+    def _check(self) -> None:
+        ref_lang = LANGUAGES[0]
+        ref = self._by_lang[ref_lang]
+        for lang, texts in self._by_lang.items():
+            missing = set(ref) ^ set(texts)
+            if missing:
+                raise TextsError(f"{lang}.toml and {ref_lang}.toml differ in keys: {sorted(missing)}")
+            for key, template in texts.items():
+                if placeholders(template) != placeholders(ref[key]):
+                    raise TextsError(f"{lang}.toml: {key} has other placeholders than {ref_lang}")
+
+    def language(self, lang: str | None) -> str:
+        """Returns lang if supported, else the default language."""
+        return lang if lang in self._by_lang else self.default
+
+    def get(self, lang: str | None, key: str, **values: object) -> str:
+        """Returns the text for key in lang, with placeholders filled."""
+        template = self._by_lang[self.language(lang)][key]  # KeyError: a missing key is a bug
+        return template.format(**values) if values or placeholders(template) else template
+
+    def keys(self) -> set[str]:
+        """Returns every text key."""
+        return set(self._by_lang[self.default])

@@ -1,0 +1,132 @@
+"""/help, /about, /privacy, /language, /delete_me, and polite answers to everything else."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers import render
+from handlers.callbacks import Action
+from handlers.callbacks import build as cb
+from handlers.context import DTeamContext
+from handlers.flow import language_of
+from handlers.sending import edit_or_send, send
+from storage.participants import delete_participant, get_participant
+
+log = logging.getLogger(__name__)
+
+
+async def _lang(update: Update, ctx: DTeamContext) -> str:
+    user = update.effective_user
+    if user is None:
+        return ctx.services.default_language
+    async with ctx.services.db.read() as session:
+        participant = await get_participant(session, telegram_id=user.id)
+    return language_of(ctx.services, participant, user)
+
+
+async def _reply(update: Update, ctx: DTeamContext, key: str, **values: object) -> None:
+    if update.effective_chat is None:
+        return
+    lang = await _lang(update, ctx)
+    await send(ctx, update.effective_chat.id, ctx.services.texts.get(lang, key, **values))
+
+
+async def cmd_help(update: Update, ctx: DTeamContext) -> None:
+    """Explains what the bot does and lists the commands."""
+    await _reply(update, ctx, "info.help")
+
+
+async def cmd_about(update: Update, ctx: DTeamContext) -> None:
+    """Credits the ÖFIT/KGSt typology and says the questionnaire is the project's own."""
+    await _reply(update, ctx, "info.about")
+
+
+async def cmd_privacy(update: Update, ctx: DTeamContext) -> None:
+    """Shows the privacy notice."""
+    await _reply(update, ctx, "info.privacy")
+
+
+async def cmd_language(update: Update, ctx: DTeamContext) -> None:
+    """Offers the two languages as buttons."""
+    if update.effective_chat is None:
+        return
+    lang = await _lang(update, ctx)
+    t = ctx.services.texts
+    await send(
+        ctx,
+        update.effective_chat.id,
+        t.get(lang, "language.choose"),
+        render.keyboard([("Deutsch", cb(Action.LANGUAGE, "de")), ("English", cb(Action.LANGUAGE, "en"))]),
+    )
+
+
+async def cmd_delete_me(update: Update, ctx: DTeamContext) -> None:
+    """Asks to confirm the deletion of all of the person's data."""
+    if update.effective_chat is None:
+        return
+    lang = await _lang(update, ctx)
+    t = ctx.services.texts
+    await send(
+        ctx,
+        update.effective_chat.id,
+        t.get(lang, "delete.confirm"),
+        render.keyboard(
+            [(t.get(lang, "delete.yes"), cb(Action.DELETE, "yes"))],
+            [(t.get(lang, "delete.no"), cb(Action.DELETE, "no"))],
+        ),
+    )
+
+
+async def on_delete(update: Update, ctx: DTeamContext) -> None:
+    """Deletes the person's data after confirmation, and says so."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or query.message is None:
+        return
+    await query.answer()
+    lang = await _lang(update, ctx)
+    t = ctx.services.texts
+    if query.data != cb(Action.DELETE, "yes"):
+        await edit_or_send(ctx, query.message.chat.id, query.message.message_id, t.get(lang, "delete.kept"))
+        return
+    async with ctx.services.db.write() as session:
+        participant = await get_participant(session, telegram_id=user.id)
+        runs = 0
+        if participant is not None:
+            runs = await delete_participant(session, participant_id=participant.id)  # type: ignore[arg-type]
+    log.info("deleted participant data on request (%d runs)", runs)
+    await edit_or_send(ctx, query.message.chat.id, query.message.message_id, t.get(lang, "delete.done"))
+
+
+async def on_unexpected(update: Update, ctx: DTeamContext) -> None:
+    """Answers text, stickers and media in private chat with a hint to use the buttons."""
+    await _reply(update, ctx, "info.use_buttons")
+
+
+async def cmd_unknown(update: Update, ctx: DTeamContext) -> None:
+    """Answers an unknown command in private chat."""
+    await _reply(update, ctx, "info.unknown_command")
+
+
+def handlers() -> list[BaseHandler[Update, DTeamContext, None]]:
+    """Returns this module's handlers, in order."""
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("help", cmd_help, filters=private),
+        CommandHandler("about", cmd_about),
+        CommandHandler("privacy", cmd_privacy),
+        CommandHandler("language", cmd_language, filters=private),
+        CommandHandler("delete_me", cmd_delete_me, filters=private),
+        CallbackQueryHandler(on_delete, pattern=rf"^{Action.DELETE}:"),
+    ]
+
+
+def fallbacks() -> list[BaseHandler[Update, DTeamContext, None]]:
+    """Returns the catch-all handlers, to be registered after every feature's handlers."""
+    private = filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED
+    return [
+        MessageHandler(private & filters.COMMAND, cmd_unknown),
+        MessageHandler(private, on_unexpected),
+    ]

@@ -1,0 +1,124 @@
+"""Turns domain objects into message texts and keyboards (no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from handlers.callbacks import Action, build
+from handlers.context import Services
+from typology.profiles import Profile
+from typology.questionnaire import Item
+from typology.scoring import Result
+from typology.types import TypeId
+
+SKIP = "x"  # option id of "no answer" on optional context questions
+
+
+def question(
+    services: Services, *, run_id: int, item_id: str, answers: Mapping[str, str], lang: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Renders one question with its progress line, options, and a back button."""
+    q, t = services.questionnaire, services.texts
+    items = q.items
+    index = next(i for i, it in enumerate(items) if it.id == item_id)
+    item = items[index]
+    chosen = answers.get(item.id)
+    lines = [
+        t.get(lang, "question.progress", n=index + 1, total=len(items)),
+        "",
+        f"<b>{escape(item.text(lang))}</b>",
+    ]
+    if item.kind == "context":
+        lines += ["", t.get(lang, "question.context_hint")]
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("✓ " if opt.id == chosen else "") + opt.text(lang),
+                callback_data=build(Action.ANSWER, run_id, item.id, opt.id),
+            )
+        ]
+        for opt in item.options
+    ]
+    nav: list[InlineKeyboardButton] = []
+    if index > 0:
+        nav.append(
+            InlineKeyboardButton(
+                t.get(lang, "question.back"), callback_data=build(Action.BACK, run_id, item.id)
+            )
+        )
+    if item.kind == "context":
+        nav.append(
+            InlineKeyboardButton(
+                ("✓ " if chosen == SKIP else "") + t.get(lang, "question.skip"),
+                callback_data=build(Action.ANSWER, run_id, item.id, SKIP),
+            )
+        )
+    if nav:
+        rows.append(nav)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def type_name(services: Services, type_id: TypeId | str, lang: str) -> str:
+    """Returns the display name of a type in a language."""
+    return services.profiles[lang][TypeId(type_id)].name
+
+
+def result_text(services: Services, result: Result, lang: str) -> str:
+    """Renders the participant's result: type, affinities, what decided it."""
+    t, q = services.texts, services.questionnaire
+    profile = services.profiles[lang][result.main_type]
+    lines = [
+        t.get(lang, "result.title"),
+        "",
+        f"<b>{escape(profile.name)}</b> – „{escape(profile.heading)}“",
+    ]
+    if result.mixed:
+        lines += ["", t.get(lang, "result.mixed", other=escape(type_name(services, result.second_type, lang)))]
+    lines += ["", t.get(lang, "result.affinities")]
+    for type_id, share in sorted(result.affinities.items(), key=lambda kv: -kv[1]):
+        lines.append(f"• {escape(type_name(services, type_id, lang))}: {share:.0f} %")
+    if result.deciding:
+        lines += ["", t.get(lang, "result.deciding")]
+        for item_id in result.deciding:
+            item: Item = q.item(item_id)
+            lines.append(f"• {escape(item.text(lang))}")
+    lines += ["", t.get(lang, "result.no_ranking")]
+    return "\n".join(lines)
+
+
+def profile_card(services: Services, profile: Profile, lang: str) -> str:
+    """Renders a Steckbrief: strengths, way of working, D-Team contribution, learning."""
+    t = services.texts
+    lines = [
+        t.get(lang, "card.title", name=escape(profile.name)),
+        f"<i>„{escape(profile.heading)}“</i>",
+        "",
+        t.get(lang, "card.strengths"),
+        *(f"• {escape(s)}" for s in profile.strengths),
+        "",
+        t.get(lang, "card.way_of_working"),
+        escape(profile.way_of_working),
+        "",
+        t.get(lang, "card.brings"),
+        escape(profile.brings),
+        "",
+        t.get(lang, "card.learn"),
+        *(
+            f"• <b>{escape(type_name(services, other, lang))}</b>: {escape(text)}"
+            for other, text in profile.learn_from.items()
+        ),
+        "",
+        t.get(lang, "card.questions"),
+        *(f"• {escape(s)}" for s in profile.questions),
+    ]
+    return "\n".join(lines)
+
+
+def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """Builds an inline keyboard from rows of (label, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )

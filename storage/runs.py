@@ -1,0 +1,154 @@
+"""Queries about questionnaire runs, their answers and results, and processed updates."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Answer, ProcessedUpdate, Result, Run
+from storage.types import utcnow
+from typology.scoring import Result as Classification
+
+IN_PROGRESS = "in_progress"
+FINISHED = "finished"
+ABANDONED = "abandoned"
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+async def mark_processed(session: AsyncSession, *, update_id: int) -> bool:
+    """Records the update id in this transaction; False when it was processed before."""
+    stmt = (
+        _insert(session)(ProcessedUpdate)
+        .values(update_id=update_id, processed_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    res = await session.execute(stmt)
+    return bool(getattr(res, "rowcount", 0))
+
+
+async def start_run(
+    session: AsyncSession,
+    *,
+    participant_id: int,
+    workshop_id: int | None,
+    questionnaire_version: str,
+    language: str,
+    first_item: str,
+) -> Run:
+    """Starts a new run; any run still in progress for the participant is abandoned."""
+    await session.execute(
+        update(Run)
+        .where(Run.participant_id == participant_id, Run.status == IN_PROGRESS)  # type: ignore[arg-type]
+        .values(status=ABANDONED, updated_at=utcnow())
+    )
+    run = Run(
+        participant_id=participant_id,
+        workshop_id=workshop_id,
+        questionnaire_version=questionnaire_version,
+        language=language,
+        current_item=first_item,
+    )
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def active_run(session: AsyncSession, *, participant_id: int) -> Run | None:
+    """Returns the participant's run in progress, if any."""
+    res = await session.execute(
+        select(Run)
+        .where(Run.participant_id == participant_id, Run.status == IN_PROGRESS)  # type: ignore[arg-type]
+        .order_by(Run.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    )
+    return res.scalar_one_or_none()
+
+
+async def latest_finished_run(session: AsyncSession, *, participant_id: int) -> Run | None:
+    """Returns the participant's most recent finished run, if any."""
+    res = await session.execute(
+        select(Run)
+        .where(Run.participant_id == participant_id, Run.status == FINISHED)  # type: ignore[arg-type]
+        .order_by(Run.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    )
+    return res.scalar_one_or_none()
+
+
+async def get_run(session: AsyncSession, *, run_id: int, lock: bool = False) -> Run | None:
+    """Returns a run; with lock, holds it FOR UPDATE (PostgreSQL) until the transaction ends."""
+    stmt = select(Run).where(Run.id == run_id)  # type: ignore[arg-type]
+    if lock:
+        stmt = stmt.with_for_update()
+    res = await session.execute(stmt)
+    return res.scalar_one_or_none()
+
+
+async def record_answer(session: AsyncSession, *, run_id: int, item_id: str, option_id: str) -> None:
+    """Stores the answer to one question, replacing an earlier answer to it."""
+    now = utcnow()
+    stmt = (
+        _insert(session)(Answer)
+        .values(run_id=run_id, item_id=item_id, option_id=option_id, answered_at=now)
+        .on_conflict_do_update(
+            index_elements=["run_id", "item_id"],
+            set_={"option_id": option_id, "answered_at": now},
+        )
+    )
+    await session.execute(stmt)
+
+
+async def get_answers(session: AsyncSession, *, run_id: int) -> dict[str, str]:
+    """Returns the run's answers as item id -> option id."""
+    res = await session.execute(
+        select(Answer.item_id, Answer.option_id).where(Answer.run_id == run_id)  # type: ignore[arg-type]
+    )
+    return {item: option for item, option in res.all()}
+
+
+async def move_to(session: AsyncSession, *, run: Run, item_id: str | None) -> None:
+    """Sets the question the run is at."""
+    run.current_item = item_id
+    run.updated_at = utcnow()
+    session.add(run)
+
+
+async def set_run_message(session: AsyncSession, *, run: Run, message_id: int) -> None:
+    """Remembers the private message that shows the run's current question."""
+    run.message_id = message_id
+    await session.execute(
+        update(Run).where(Run.id == run.id).values(message_id=message_id)  # type: ignore[arg-type]
+    )
+
+
+async def finish_run(session: AsyncSession, *, run: Run, result: Classification) -> Result:
+    """Marks the run finished and stores its classification."""
+    now = utcnow()
+    run.status = FINISHED
+    run.current_item = None
+    run.finished_at = now
+    run.updated_at = now
+    session.add(run)
+    row = Result(
+        run_id=run.id,  # type: ignore[arg-type]
+        main_type=str(result.main_type),
+        second_type=str(result.second_type),
+        mixed=result.mixed,
+        affinities={str(k): float(v) for k, v in result.affinities.items()},
+        deciding=list(result.deciding),
+        profile={str(k): float(v) for k, v in result.profile.items()},
+        model_version=result.model_version,
+        created_at=now,
+    )
+    await session.merge(row)
+    return row
+
+
+async def get_result(session: AsyncSession, *, run_id: int) -> Result | None:
+    """Returns the stored classification of a run."""
+    return await session.get(Result, run_id)
