@@ -1,4 +1,4 @@
-"""UI strings per language from handlers/texts/<lang>.toml, with {name} placeholders."""
+"""UI strings per language from handlers/texts/<feature>.<lang>.toml, with {name} placeholders."""
 
 from __future__ import annotations
 
@@ -47,9 +47,15 @@ class Texts:
         """Loads and checks every language file."""
         by_lang: dict[str, dict[str, str]] = {}
         for lang in LANGUAGES:
-            path = directory / f"{lang}.toml"
-            with path.open("rb") as fh:
-                by_lang[lang] = _flatten(tomllib.load(fh))
+            merged: dict[str, str] = {}
+            for path in sorted(directory.glob(f"*.{lang}.toml")):
+                with path.open("rb") as fh:
+                    texts = _flatten(tomllib.load(fh))
+                clash = set(texts) & set(merged)
+                if clash:
+                    raise TextsError(f"{path.name}: keys defined in another file too: {sorted(clash)}")
+                merged.update(texts)
+            by_lang[lang] = merged
         return cls(by_lang, default)
 
     def _check(self) -> None:
@@ -58,10 +64,10 @@ class Texts:
         for lang, texts in self._by_lang.items():
             missing = set(ref) ^ set(texts)
             if missing:
-                raise TextsError(f"{lang}.toml and {ref_lang}.toml differ in keys: {sorted(missing)}")
+                raise TextsError(f"{lang} and {ref_lang} texts differ in keys: {sorted(missing)}")
             for key, template in texts.items():
                 if placeholders(template) != placeholders(ref[key]):
-                    raise TextsError(f"{lang}.toml: {key} has other placeholders than {ref_lang}")
+                    raise TextsError(f"{lang}: {key} has other placeholders than in {ref_lang}")
 
     def language(self, lang: str | None) -> str:
         """Returns lang if supported, else the default language."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -132,3 +132,46 @@ class ProcessedUpdate(SQLModel, table=True):
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     processed_at: datetime = _created()
+
+
+class ScheduledMessage(SQLModel, table=True):
+    """A timed message of a workshop (reminder, announcement, auto-close, retention)."""
+
+    __tablename__ = "scheduled_message"
+    __table_args__ = (UniqueConstraint("workshop_id", "kind", name="uq_scheduled_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("workshop.id", ondelete="CASCADE"), nullable=False)
+    )
+    kind: str = Field(max_length=32)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    status: str = Field(default="pending", max_length=16)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = _utc()
+    done_at: datetime | None = _utc()
+    detail: str | None = Field(default=None, max_length=500)
+
+
+class Delivery(SQLModel, table=True):
+    """One recipient of a scheduled message: a resumed broadcast never messages them twice."""
+
+    __tablename__ = "delivery"
+
+    scheduled_message_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("scheduled_message.id", ondelete="CASCADE"),
+            primary_key=True,
+            nullable=False,
+        )
+    )
+    participant_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("participant.id", ondelete="CASCADE"),
+            primary_key=True,
+            nullable=False,
+        )
+    )
+    sent_at: datetime = _created()

@@ -1,4 +1,4 @@
-"""Initial schema: participant, workshop, run, answer, result, processed_update.
+"""Initial schema: participants, workshops, runs, answers, results, updates, schedule.
 
 Revision ID: 0001
 Revises:
@@ -113,9 +113,43 @@ def upgrade() -> None:
         sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("processed_at", UTCDateTime(), nullable=False),
     )
+    op.create_table(
+        "scheduled_message",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "workshop_id",
+            sa.Integer,
+            sa.ForeignKey("workshop.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("due_at", UTCDateTime(), nullable=False, index=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("claimed_by", sa.String(64)),
+        sa.Column("claimed_at", UTCDateTime()),
+        sa.Column("done_at", UTCDateTime()),
+        sa.Column("detail", sa.String(500)),
+        sa.UniqueConstraint("workshop_id", "kind", name="uq_scheduled_kind"),
+    )
+    op.create_table(
+        "delivery",
+        sa.Column(
+            "scheduled_message_id",
+            sa.Integer,
+            sa.ForeignKey("scheduled_message.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "participant_id",
+            sa.Integer,
+            sa.ForeignKey("participant.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("sent_at", UTCDateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
     """Drops everything."""
-    for table in ("processed_update", "result", "answer", "run", "workshop", "participant"):
+    for table in ("delivery", "scheduled_message", "processed_update", "result", "answer", "run", "workshop", "participant"):
         op.drop_table(table)
