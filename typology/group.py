@@ -1,0 +1,155 @@
+"""Group analysis (composition, balance, mean profile, breakdowns) and the D-Team builder.
+
+Balance is the normalised Shannon entropy of the type shares: H = -sum(p * ln p) / ln 4, from 0
+(everyone the same type) to 1 (all four types equally often). A type is *under-represented* when
+present but with a share below half of an equal share (below 12.5 %). Privacy: with fewer than
+`k_threshold` finished participants nothing about the composition is exposed, and a breakdown
+cell (one value of a context item) is shown only if at least `k_threshold` members have it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from typology.scoring import round_percent
+from typology.types import TYPES, TypeId
+
+UNDER_REPRESENTED_FACTOR = 0.5
+
+
+@dataclass(frozen=True)
+class Member:
+    """One finished participant as seen by the group analysis."""
+
+    id: str
+    main_type: TypeId
+    profile: Mapping[str, float] = field(default_factory=dict)
+    context: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GroupAnalysis:
+    """Composition of a group; composition fields are empty while below the privacy threshold."""
+
+    n: int
+    k_threshold: int
+    below_threshold: bool
+    needed: int
+    counts: dict[TypeId, int]
+    shares: dict[TypeId, float]
+    balance: float | None
+    missing: list[TypeId]
+    under_represented: list[TypeId]
+    mean_profile: dict[str, float]
+    breakdown: dict[str, dict[str, dict[TypeId, int]]]
+
+
+def balance(counts: Sequence[int]) -> float:
+    """Normalised Shannon entropy of counts, 0 (one type) .. 1 (all types equal)."""
+    total = sum(counts)
+    if total == 0 or len(counts) < 2:
+        return 0.0
+    h = -sum(c / total * math.log(c / total) for c in counts if c)
+    return round(h / math.log(len(counts)), 4)
+
+
+def _breakdown(
+    df: pd.DataFrame, keys: Sequence[str], k: int
+) -> dict[str, dict[str, dict[TypeId, int]]]:
+    out: dict[str, dict[str, dict[TypeId, int]]] = {}
+    for key in keys:
+        if key not in df.columns:
+            continue
+        sub = df.loc[df[key].notna() & (df[key] != ""), [key, "type"]]
+        if sub.empty:
+            continue
+        table = pd.crosstab(sub[key], sub["type"]).reindex(columns=list(TYPES), fill_value=0)
+        table = table[table.sum(axis=1) >= k]  # small cells could identify individuals
+        out[key] = {str(value): {t: int(row[t]) for t in TYPES} for value, row in table.iterrows()}
+    return out
+
+
+def analyse(
+    members: Sequence[Member],
+    *,
+    k_threshold: int = 3,
+    context_keys: Sequence[str] = ("role", "size"),
+) -> GroupAnalysis:
+    """Analyse a group of finished participants."""
+    if k_threshold < 1:
+        raise ValueError("k_threshold must be at least 1")
+    n = len(members)
+    if n < k_threshold:
+        return GroupAnalysis(n, k_threshold, True, k_threshold - n, {}, {}, None, [], [], {}, {})
+    types = pd.Series(pd.Categorical([m.main_type.value for m in members], categories=TYPES))
+    counts_s = types.value_counts(sort=False).reindex(list(TYPES), fill_value=0)
+    counts = {t: int(counts_s[t]) for t in TYPES}
+    shares_arr = round_percent(np.asarray([[counts[t] / n for t in TYPES]]))[0]
+    shares = {t: float(shares_arr[i]) for i, t in enumerate(TYPES)}
+    equal = 1.0 / len(TYPES)
+    under = [t for t in TYPES if 0 < counts[t] / n < UNDER_REPRESENTED_FACTOR * equal]
+    profiles = pd.DataFrame.from_records([dict(m.profile) for m in members])
+    mean_profile = {
+        str(d): round(float(v), 4)
+        for d, v in profiles.mean(axis=0, skipna=True).sort_index().items()
+        if not math.isnan(v)
+    }
+    ctx = pd.DataFrame.from_records(
+        [{k: m.context.get(k) for k in context_keys} for m in members], columns=list(context_keys)
+    )
+    ctx["type"] = types.astype(str)
+    return GroupAnalysis(
+        n=n,
+        k_threshold=k_threshold,
+        below_threshold=False,
+        needed=0,
+        counts=counts,
+        shares=shares,
+        balance=balance(list(counts.values())),
+        missing=[t for t in TYPES if counts[t] == 0],
+        under_represented=under,
+        mean_profile=mean_profile,
+        breakdown=_breakdown(ctx, context_keys, k_threshold),
+    )
+
+
+def build_teams(
+    members: Sequence[tuple[str, TypeId]], size: int, seed: int = 0
+) -> list[list[str]]:
+    """Split participants into teams of about `size` covering as many types as possible.
+
+    The number of teams is the one closest to n / size (at least one, and no team of one);
+    sizes differ by at most one. Members are grouped by type (largest type first, then
+    canonical order), shuffled within their type with `seed`, and dealt round-robin: a type
+    with c members thus lands in min(c, m) of the m teams, the most any split can achieve.
+    """
+    n = len(members)
+    if size < 2:
+        raise ValueError(f"team size must be at least 2, got {size}")
+    if size > n:
+        raise ValueError(f"team size {size} is larger than the group ({n} participants)")
+    ids = [mid for mid, _ in members]
+    if len(set(ids)) != n:
+        raise ValueError("participant ids must be unique")
+    # closest to n / size, but never a team of one
+    n_teams = max(1, min(math.floor(n / size + 0.5), n // 2))
+    rng = random.Random(seed)  # noqa: S311 - team shuffling, not security
+    by_type: dict[TypeId, list[str]] = {t: [] for t in TYPES}
+    for mid, t in members:
+        by_type[TypeId(t)].append(mid)
+    order = sorted(TYPES, key=lambda t: (-len(by_type[t]), TYPES.index(t)))
+    dealt: list[str] = []
+    for t in order:
+        group = by_type[t][:]
+        rng.shuffle(group)
+        dealt.extend(group)
+    teams: list[list[str]] = [[] for _ in range(n_teams)]
+    for i, mid in enumerate(dealt):
+        teams[i % n_teams].append(mid)
+    return teams
