@@ -245,11 +245,11 @@ def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
         lang_path = path.with_name(f"{path.stem}.{lang}.toml")
         lang_data = _read(lang_path)
         entries = _entries(lang_path, lang_data)
+        for iid, spec in specs.items():
+            texts[iid][lang] = _texts(lang_path, lang_data, entries, spec, option_ids[iid])
         extra = set(entries) - set(specs)
         if extra:
             raise QuestionnaireError(lang_path, sorted(extra)[0], "id not in the structure file")
-        for iid, spec in specs.items():
-            texts[iid][lang] = _texts(lang_path, lang_data, entries, spec, option_ids[iid])
         dims = lang_data.get("dimensions", {})
         missing = [d for d in DIMENSION_TYPE if not dims.get(d)]
         if missing:

@@ -256,17 +256,25 @@ class Classifier:
         )
 
     def _deciding(self, q: Questionnaire, x: FloatArray, main: int, second: int) -> list[str]:
-        """Items contributing most to the distance margin between main and second type."""
+        """Two or three answers that decided main over second type (see docs/typology.md).
+
+        Ranked by their share of the distance margin between the two centroids; answers that
+        point at the main type (its goals rated above one's own mean, or its goal focus chosen)
+        come first, so the explanation names what the person stressed, not what they played down.
+        """
         n = len(self.rating_items)
-        c1, c2 = self.centroids[main], self.centroids[second]
-        contrib = (x - c2) ** 2 - (x - c1) ** 2
         if np.ptp(x[:n]) == 0:  # flat profile: only the forced choice separates the types
             return [q.choice_item.id]
+        c1, c2 = self.centroids[main], self.centroids[second]
+        contrib = (x - c2) ** 2 - (x - c1) ** 2
         per_item = [*contrib[:n], contrib[n:].sum()]
         ids = [*self.rating_items, q.choice_item.id]
-        ranked = sorted(range(len(ids)), key=lambda i: -per_item[i])  # stable on ties
-        positive = [ids[i] for i in ranked if per_item[i] > 0][:3]
-        return positive if len(positive) >= 2 else [ids[i] for i in ranked[:2]]
+        main_type = TYPES[main]
+        pointing = [q.item(i).type == main_type and x[k] > 0 for k, i in enumerate(ids[:n])]
+        pointing.append(bool(x[n + main] > 0))
+        ranked = sorted(range(len(ids)), key=lambda i: (not pointing[i], -per_item[i]))
+        chosen = [ids[i] for i in ranked if per_item[i] > 0][:3]
+        return chosen if len(chosen) >= 2 else [ids[i] for i in ranked[:2]]
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-serialisable model description."""
