@@ -42,7 +42,8 @@ def test_clear_optimierer() -> None:
     assert not res.mixed
     assert res.affinities[TypeId.OPTIMIERER] > 80
     assert res.deciding == ["top", "g02", "g06"]
-    assert res.profile["d"] > 0 and res.profile["a"] < 0
+    assert res.profile["d"] > 0
+    assert res.profile["a"] < 0
     assert res.model_version == "prior-1"
     assert res.questionnaire_version == "1"
 
@@ -155,7 +156,9 @@ def _random_matrix(n: int, seed: int = 1) -> np.ndarray:
 def test_batch_matches_single_classification() -> None:
     matrix = _random_matrix(200)
     batch = MODEL.classify_batch(matrix)
-    for row, main, mixed, aff in zip(matrix, batch.main, batch.mixed, batch.affinities, strict=True):
+    for row, main, mixed, aff in zip(
+        matrix, batch.main, batch.mixed, batch.affinities, strict=True
+    ):
         ans = {it.id: str(v) for it, v in zip(Q.rating_items, row[:-1], strict=True)}
         ans["top"] = TYPES[row[-1]].value
         res = MODEL.classify(Q, ans)
@@ -182,7 +185,7 @@ def test_encode_answers_row() -> None:
 def test_batch_rejects_values_outside_the_scale() -> None:
     bad = _random_matrix(3)
     bad[1, 4] = 6
-    with pytest.raises(ValueError, match="1..5"):
+    with pytest.raises(ValueError, match=r"1\.\.5"):
         MODEL.classify_batch(bad)
 
 

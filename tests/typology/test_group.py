@@ -1,0 +1,120 @@
+"""Group analysis and the D-Team builder."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from typology.group import Member, analyse, balance, build_teams
+from typology.types import TYPES, TypeId
+
+B, OPT, S, C = TYPES
+
+
+def _members(types: list[TypeId], **context: list[str]) -> list[Member]:
+    return [
+        Member(
+            id=f"p{i}",
+            main_type=t,
+            profile={"a": float(i % 3), "d": 1.0},
+            context={k: v[i] for k, v in context.items()},
+        )
+        for i, t in enumerate(types)
+    ]
+
+
+def test_composition_counts_shares_and_missing_types() -> None:
+    res = analyse(_members([OPT] * 6 + [C] * 3 + [B]))
+    assert res.counts == {B: 1, OPT: 6, S: 0, C: 3}
+    assert res.shares == {B: 10.0, OPT: 60.0, S: 0.0, C: 30.0}
+    assert res.missing == [S]
+    assert res.under_represented == [B]
+    assert 0 < (res.balance or 0) < 1
+    assert res.mean_profile == {"a": 0.9, "d": 1.0}
+    assert not res.below_threshold
+    assert res.needed == 0
+
+
+def test_balance_measure_bounds() -> None:
+    assert balance([5, 0, 0, 0]) == 0.0
+    assert balance([3, 3, 3, 3]) == 1.0
+    assert balance([0, 0, 0, 0]) == 0.0
+    assert analyse(_members([B, OPT, S, C] * 2)).balance == 1.0
+
+
+def test_shares_round_to_exactly_100() -> None:
+    res = analyse(_members([B, OPT, S]))
+    assert sum(round(v * 10) for v in res.shares.values()) == 1000
+
+
+@pytest.mark.parametrize(("n", "k", "needed"), [(0, 3, 3), (2, 3, 1), (4, 5, 1)])
+def test_privacy_threshold_hides_the_composition(n: int, k: int, needed: int) -> None:
+    res = analyse(_members([OPT] * n), k_threshold=k)
+    assert res.below_threshold
+    assert res.needed == needed
+    assert res.n == n
+    assert res.counts == {}
+    assert res.shares == {}
+    assert res.breakdown == {}
+    assert res.balance is None
+    assert res.mean_profile == {}
+
+
+def test_breakdown_by_context_suppresses_small_cells() -> None:
+    types = [OPT, OPT, C, B, S, OPT, C]
+    roles = ["it", "it", "it", "leitung", "leitung", "leitung", "politik"]
+    res = analyse(_members(types, role=roles), k_threshold=3)
+    assert set(res.breakdown["role"]) == {"it", "leitung"}  # "politik" has one member
+    assert res.breakdown["role"]["it"] == {B: 0, OPT: 2, S: 0, C: 1}
+    assert "size" not in res.breakdown
+
+
+def test_members_without_profiles_are_fine() -> None:
+    res = analyse([Member(id=str(i), main_type=S) for i in range(4)])
+    assert res.counts[S] == 4
+    assert res.mean_profile == {}
+
+
+def test_build_teams_example() -> None:
+    members = [(f"o{i}", OPT) for i in range(5)] + [("b", B), ("s", S), ("c", C)]
+    teams = build_teams(members, 4, seed=1)
+    assert sorted(len(t) for t in teams) == [4, 4]
+    kinds = dict(members)
+    covered = sorted(len({kinds[m] for m in t}) for t in teams)
+    assert covered == [2, 3]  # three singles over two teams: the best possible
+
+
+@pytest.mark.parametrize(("size", "n"), [(1, 5), (0, 5), (6, 5)])
+def test_build_teams_rejects_bad_sizes(size: int, n: int) -> None:
+    with pytest.raises(ValueError, match="team size"):
+        build_teams([(str(i), OPT) for i in range(n)], size)
+
+
+def test_build_teams_rejects_duplicate_ids() -> None:
+    with pytest.raises(ValueError, match="unique"):
+        build_teams([("a", OPT), ("a", B)], 2)
+
+
+groups = st.lists(st.sampled_from(TYPES), min_size=2, max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(groups, st.integers(2, 8), st.integers(0, 1000))
+def test_team_builder_sizes_and_coverage(types: list[TypeId], size: int, seed: int) -> None:
+    size = min(size, len(types))
+    members = [(f"m{i}", t) for i, t in enumerate(types)]
+    teams = build_teams(members, size, seed=seed)
+    assert sorted(m for t in teams for m in t) == sorted(m for m, _ in members)
+    lengths = [len(t) for t in teams]
+    assert max(lengths) - min(lengths) <= 1
+    assert min(lengths) >= 2
+    kinds = dict(members)
+    counts = Counter(types)
+    m = len(teams)
+    # every type lands in as many teams as it can: min(its count, number of teams)
+    for t, c in counts.items():
+        assert sum(any(kinds[x] == t for x in team) for team in teams) == min(c, m)
+    assert build_teams(members, size, seed=seed) == teams
