@@ -5,7 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllPrivateChats
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllPrivateChats,
+)
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseHandler, ContextTypes
 
 from bot.processor import PerUserProcessor
@@ -50,7 +54,9 @@ def all_handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
     ]
 
 
-def build_application(settings: Settings, services: Services) -> Application[Any, Any, Any, Any, Any, Any]:
+def build_application(
+    settings: Settings, services: Services
+) -> Application[Any, Any, Any, Any, Any, Any]:
     """Builds the PTB Application pointed at settings.api_url, with all handlers."""
     assert settings.bot_token is not None
     root = settings.api_url.rstrip("/")
@@ -64,6 +70,9 @@ def build_application(settings: Settings, services: Services) -> Application[Any
         .concurrent_updates(PerUserProcessor(settings.concurrency))
         .connection_pool_size(settings.concurrency + 8)
         .get_updates_read_timeout(60)
+        # One spare connection, so the final getUpdates at shutdown need not wait for the
+        # cancelled long poll to release its connection.
+        .get_updates_connection_pool_size(2)
         .build()
     )
     app.bot_data[SERVICES_KEY] = services
@@ -84,9 +93,22 @@ async def publish_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> No
         ]
         admin = [
             BotCommand(cmd, texts.get(lang, f"commands.{cmd}"))
-            for cmd in ("session", "close", "reopen", "summary", "teams", "status", "export", "schedule")
+            for cmd in (
+                "session",
+                "close",
+                "reopen",
+                "summary",
+                "teams",
+                "status",
+                "export",
+                "schedule",
+            )
         ]
         code = None if lang == services.default_language else lang
-        await app.bot.set_my_commands(private, scope=BotCommandScopeAllPrivateChats(), language_code=code)
-        await app.bot.set_my_commands(admin, scope=BotCommandScopeAllChatAdministrators(), language_code=code)
+        await app.bot.set_my_commands(
+            private, scope=BotCommandScopeAllPrivateChats(), language_code=code
+        )
+        await app.bot.set_my_commands(
+            admin, scope=BotCommandScopeAllChatAdministrators(), language_code=code
+        )
     log.info("bot @%s ready", app.bot.username)

@@ -13,7 +13,7 @@ from bot.settings import SettingsError, load_settings
 
 log = logging.getLogger(__name__)
 
-NO_TOKEN = (
+NO_TOKEN = (  # noqa: S105 (a message, not a secret)
     "DTEAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram and set its token "
     "(see README), or try everything offline with `dteam demo`."
 )

@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def running_app(settings: Settings) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+async def running_app(
+    settings: Settings,
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """Yields an initialised and started Application on a migrated database; stops it after."""
     db = Database(settings.database_url)
     try:
@@ -41,13 +43,17 @@ async def running_app(settings: Settings) -> AsyncIterator[Application[Any, Any,
         await db.dispose()
 
 
-async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def run_polling(
+    settings: Settings, stop: asyncio.Event | None = None, ready: asyncio.Event | None = None
+) -> None:
     """Runs the bot with long polling until stop is set (or SIGINT/SIGTERM)."""
     stop = stop or _stop_on_signals()
     async with running_app(settings) as app:
         assert app.updater is not None
         await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=30)
         log.info("polling %s; stop with Ctrl+C", settings.api_url)
+        if ready is not None:
+            ready.set()
         await stop.wait()
 
 

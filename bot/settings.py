@@ -45,7 +45,9 @@ class Settings(BaseSettings):
             try:
                 return frozenset(int(p) for p in parts)
             except ValueError:
-                raise ValueError("must be Telegram user ids separated by commas, e.g. 123,456") from None
+                raise ValueError(
+                    "must be Telegram user ids separated by commas, e.g. 123,456"
+                ) from None
         return value
 
     @field_validator("timezone")

@@ -50,4 +50,6 @@ class DTeamContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         return services
 
 
-DTeamApp = Application[ExtBot[None], DTeamContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+DTeamApp = Application[
+    ExtBot[None], DTeamContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any
+]

@@ -38,9 +38,7 @@ def language_of(services: Services, participant: Participant | None, user: User 
     return code if code in ("de", "en") else services.default_language
 
 
-async def participant_for(
-    session: AsyncSession, services: Services, user: User
-) -> Participant:
+async def participant_for(session: AsyncSession, services: Services, user: User) -> Participant:
     """Returns the participant for a Telegram user, creating them on first contact."""
     return await get_or_create_participant(
         session,
@@ -77,7 +75,11 @@ async def show_current(
         answers = await get_answers(session, run_id=run.id)  # type: ignore[arg-type]
     assert run.current_item is not None
     text, markup = render.question(
-        services, run_id=run.id, item_id=run.current_item, answers=answers, lang=lang  # type: ignore[arg-type]
+        services,
+        run_id=run.id,
+        item_id=run.current_item,
+        answers=answers,
+        lang=lang,  # type: ignore[arg-type]
     )
     shown = await edit_or_send(ctx, chat_id, message_id, text, markup)
     if shown is not None and shown != run.message_id:

@@ -53,7 +53,9 @@ class Texts:
                     texts = _flatten(tomllib.load(fh))
                 clash = set(texts) & set(merged)
                 if clash:
-                    raise TextsError(f"{path.name}: keys defined in another file too: {sorted(clash)}")
+                    raise TextsError(
+                        f"{path.name}: keys defined in another file too: {sorted(clash)}"
+                    )
                 merged.update(texts)
             by_lang[lang] = merged
         return cls(by_lang, default)

@@ -59,7 +59,9 @@ async def cmd_language(update: Update, ctx: DTeamContext) -> None:
         ctx,
         update.effective_chat.id,
         t.get(lang, "language.choose"),
-        render.keyboard([("Deutsch", cb(Action.LANGUAGE, "de")), ("English", cb(Action.LANGUAGE, "en"))]),
+        render.keyboard(
+            [("Deutsch", cb(Action.LANGUAGE, "de")), ("English", cb(Action.LANGUAGE, "en"))]
+        ),
     )
 
 
@@ -89,7 +91,9 @@ async def on_delete(update: Update, ctx: DTeamContext) -> None:
     lang = await _lang(update, ctx)
     t = ctx.services.texts
     if query.data != cb(Action.DELETE, "yes"):
-        await edit_or_send(ctx, query.message.chat.id, query.message.message_id, t.get(lang, "delete.kept"))
+        await edit_or_send(
+            ctx, query.message.chat.id, query.message.message_id, t.get(lang, "delete.kept")
+        )
         return
     async with ctx.services.db.write() as session:
         participant = await get_participant(session, telegram_id=user.id)
@@ -97,7 +101,9 @@ async def on_delete(update: Update, ctx: DTeamContext) -> None:
         if participant is not None:
             runs = await delete_participant(session, participant_id=participant.id)  # type: ignore[arg-type]
     log.info("deleted participant data on request (%d runs)", runs)
-    await edit_or_send(ctx, query.message.chat.id, query.message.message_id, t.get(lang, "delete.done"))
+    await edit_or_send(
+        ctx, query.message.chat.id, query.message.message_id, t.get(lang, "delete.done")
+    )
 
 
 async def on_unexpected(update: Update, ctx: DTeamContext) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
+from typology.charts import affinity_chart
 
 from handlers import render
 from handlers.callbacks import Action, parse
@@ -18,7 +19,6 @@ from storage.models import Run
 from storage.participants import get_participant
 from storage.runs import IN_PROGRESS, finish_run, get_answers, get_run, move_to, record_answer
 from storage.workshops import OPEN, get_workshop, mark_live_dirty
-from typology.charts import affinity_chart
 from typology.scoring import AnswerError, Result
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,9 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
         else:
             out.run = run
             if is_new:
-                out.result, out.left_workshop = await _record(ctx, session, run, item_id, option_id)
+                out.result, out.left_workshop = await _record(
+                    ctx, session, run, item_id, option_id
+                )
     await query.answer(out.toast)
     chat_id, message_id = query.message.chat.id, query.message.message_id
     if out.run is None:
@@ -92,7 +94,9 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
         return
     if out.run.message_id not in (None, message_id):
         await drop_keyboard(ctx, chat_id, message_id)  # a stale keyboard from an older message
-    await show_current(ctx, chat_id=chat_id, run=out.run, lang=lang, message_id=out.run.message_id or message_id)
+    await show_current(
+        ctx, chat_id=chat_id, run=out.run, lang=lang, message_id=out.run.message_id or message_id
+    )
 
 
 async def _record(
@@ -120,7 +124,9 @@ async def _record(
     except AnswerError as exc:
         log.error("run %s cannot be classified (%s); asking again", run.id, exc)
         missing = [it.id for it in services.questionnaire.items if it.id not in answers]
-        await move_to(session, run=run, item_id=missing[0] if missing else services.questionnaire.items[0].id)
+        await move_to(
+            session, run=run, item_id=missing[0] if missing else services.questionnaire.items[0].id
+        )
         return None, left
     await finish_run(session, run=run, result=result)
     if run.workshop_id is not None:
@@ -168,13 +174,25 @@ async def on_back(update: Update, ctx: DTeamContext) -> None:
             and run.status == IN_PROGRESS
             and item_id in ids
         )
-        if valid and is_new and run is not None and item_id == run.current_item and ids.index(item_id) > 0:
+        if (
+            valid
+            and is_new
+            and run is not None
+            and item_id == run.current_item
+            and ids.index(item_id) > 0
+        ):
             await move_to(session, run=run, item_id=ids[ids.index(item_id) - 1])
     await query.answer(None if valid else services.texts.get(lang, "question.invalid"))
     if not valid or run is None:
         await drop_keyboard(ctx, query.message.chat.id, query.message.message_id)
         return
-    await show_current(ctx, chat_id=query.message.chat.id, run=run, lang=lang, message_id=run.message_id or query.message.message_id)
+    await show_current(
+        ctx,
+        chat_id=query.message.chat.id,
+        run=run,
+        lang=lang,
+        message_id=run.message_id or query.message.message_id,
+    )
 
 
 def handlers() -> list[BaseHandler[Update, DTeamContext, None]]:

@@ -76,7 +76,12 @@ def result_text(services: Services, result: Result, lang: str) -> str:
         f"<b>{escape(profile.name)}</b> – „{escape(profile.heading)}“",
     ]
     if result.mixed:
-        lines += ["", t.get(lang, "result.mixed", other=escape(type_name(services, result.second_type, lang)))]
+        lines += [
+            "",
+            t.get(
+                lang, "result.mixed", other=escape(type_name(services, result.second_type, lang))
+            ),
+        ]
     lines += ["", t.get(lang, "result.affinities")]
     for type_id, share in sorted(result.affinities.items(), key=lambda kv: -kv[1]):
         lines.append(f"• {escape(type_name(services, type_id, lang))}: {share:.0f} %")
@@ -112,7 +117,7 @@ def profile_card(services: Services, profile: Profile, lang: str) -> str:
         ),
         "",
         t.get(lang, "card.questions"),
-        *(f"• {escape(s)}" for s in profile.questions),
+        *(f"• {escape(s)}" for s in profile.reflection),
     ]
     return "\n".join(lines)
 

@@ -50,7 +50,9 @@ async def cmd_start(update: Update, ctx: DTeamContext) -> None:
         participant = await participant_for(session, services, user)
         lang = language_of(services, participant, user)
         if payload:
-            found = await get_workshop_by_code(session, code=payload) if _CODE.match(payload) else None
+            found = (
+                await get_workshop_by_code(session, code=payload) if _CODE.match(payload) else None
+            )
             if found is None:
                 notice = services.texts.get(lang, "start.unknown_code")
             elif found.status != OPEN:
@@ -91,7 +93,12 @@ async def _offer(
             t.get(lang, "start.resume", n=position, total=len(items)),
             render.keyboard(
                 [(t.get(lang, "start.resume_button"), cb(Action.RESUME, running.id))],
-                [(t.get(lang, "start.restart_button"), cb(Action.RESTART, running.workshop_id or 0))],
+                [
+                    (
+                        t.get(lang, "start.restart_button"),
+                        cb(Action.RESTART, running.workshop_id or 0),
+                    )
+                ],
             ),
         )
         return
@@ -116,7 +123,9 @@ async def _begin(
     message_id: int | None,
 ) -> None:
     async with ctx.services.db.write() as session:
-        run = await open_run(session, ctx.services, participant=participant, workshop_id=workshop_id)
+        run = await open_run(
+            session, ctx.services, participant=participant, workshop_id=workshop_id
+        )
     await show_current(ctx, chat_id=chat_id, run=run, lang=lang, message_id=message_id)
 
 
@@ -138,12 +147,29 @@ async def on_consent(update: Update, ctx: DTeamContext) -> None:
         running = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
     lang = language_of(ctx.services, participant, user)
     if workshop is not None and workshop.status != OPEN:
-        await send(ctx, query.message.chat.id, ctx.services.texts.get(lang, "start.closed", title=workshop.title))
+        await send(
+            ctx,
+            query.message.chat.id,
+            ctx.services.texts.get(lang, "start.closed", title=workshop.title),
+        )
         workshop = None
     if running is not None and (workshop is None or running.workshop_id == workshop.id):
-        await show_current(ctx, chat_id=query.message.chat.id, run=running, lang=lang, message_id=query.message.message_id)
+        await show_current(
+            ctx,
+            chat_id=query.message.chat.id,
+            run=running,
+            lang=lang,
+            message_id=query.message.message_id,
+        )
         return
-    await _begin(ctx, query.message.chat.id, participant, lang, workshop.id if workshop else None, message_id=query.message.message_id)
+    await _begin(
+        ctx,
+        query.message.chat.id,
+        participant,
+        lang,
+        workshop.id if workshop else None,
+        message_id=query.message.message_id,
+    )
 
 
 async def on_language(update: Update, ctx: DTeamContext) -> None:
@@ -163,7 +189,10 @@ async def on_language(update: Update, ctx: DTeamContext) -> None:
         await edit_or_send(ctx, query.message.chat.id, query.message.message_id, text, markup)  # type: ignore[arg-type]
     else:
         await edit_or_send(
-            ctx, query.message.chat.id, query.message.message_id, ctx.services.texts.get(lang, "language.set")
+            ctx,
+            query.message.chat.id,
+            query.message.message_id,
+            ctx.services.texts.get(lang, "language.set"),
         )
 
 
@@ -178,9 +207,20 @@ async def on_resume(update: Update, ctx: DTeamContext) -> None:
         running = await active_run(session, participant_id=participant.id) if participant else None  # type: ignore[arg-type]
     lang = language_of(ctx.services, participant, user)
     if running is None:
-        await edit_or_send(ctx, query.message.chat.id, query.message.message_id, ctx.services.texts.get(lang, "start.nothing_to_resume"))
+        await edit_or_send(
+            ctx,
+            query.message.chat.id,
+            query.message.message_id,
+            ctx.services.texts.get(lang, "start.nothing_to_resume"),
+        )
         return
-    await show_current(ctx, chat_id=query.message.chat.id, run=running, lang=lang, message_id=query.message.message_id)
+    await show_current(
+        ctx,
+        chat_id=query.message.chat.id,
+        run=running,
+        lang=lang,
+        message_id=query.message.message_id,
+    )
 
 
 async def on_restart(update: Update, ctx: DTeamContext) -> None:
@@ -210,7 +250,13 @@ async def on_restart(update: Update, ctx: DTeamContext) -> None:
         await edit_or_send(ctx, query.message.chat.id, query.message.message_id, text, markup)  # type: ignore[arg-type]
         return
     if running is not None:
-        await show_current(ctx, chat_id=query.message.chat.id, run=running, lang=lang, message_id=query.message.message_id)
+        await show_current(
+            ctx,
+            chat_id=query.message.chat.id,
+            run=running,
+            lang=lang,
+            message_id=query.message.message_id,
+        )
 
 
 def handlers() -> list[BaseHandler[Update, DTeamContext, None]]:

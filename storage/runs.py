@@ -89,7 +89,9 @@ async def get_run(session: AsyncSession, *, run_id: int, lock: bool = False) -> 
     return res.scalar_one_or_none()
 
 
-async def record_answer(session: AsyncSession, *, run_id: int, item_id: str, option_id: str) -> None:
+async def record_answer(
+    session: AsyncSession, *, run_id: int, item_id: str, option_id: str
+) -> None:
     """Stores the answer to one question, replacing an earlier answer to it."""
     now = utcnow()
     stmt = (
@@ -108,7 +110,7 @@ async def get_answers(session: AsyncSession, *, run_id: int) -> dict[str, str]:
     res = await session.execute(
         select(Answer.item_id, Answer.option_id).where(Answer.run_id == run_id)  # type: ignore[arg-type]
     )
-    return {item: option for item, option in res.all()}
+    return dict(res.all())
 
 
 async def move_to(session: AsyncSession, *, run: Run, item_id: str | None) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Workshop
+from storage.types import utcnow
 
 OPEN = "open"
 CLOSED = "closed"
@@ -27,3 +30,38 @@ async def mark_live_dirty(session: AsyncSession, *, workshop_id: int) -> None:
     await session.execute(
         update(Workshop).where(Workshop.id == workshop_id).values(live_dirty=True)  # type: ignore[arg-type]
     )
+
+
+def new_code() -> str:
+    """Returns a short unguessable join code (about 48 bits, URL- and deep-link-safe)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(9))
+
+
+async def create_workshop(
+    session: AsyncSession, *, chat_id: int, title: str, created_by: int
+) -> Workshop:
+    """Opens a new workshop for a group with a fresh join code."""
+    workshop = Workshop(code=new_code(), chat_id=chat_id, title=title[:200], created_by=created_by)
+    session.add(workshop)
+    await session.flush()
+    return workshop
+
+
+async def current_workshop(session: AsyncSession, *, chat_id: int) -> Workshop | None:
+    """Returns the group's newest workshop (open or closed), if any."""
+    res = await session.execute(
+        select(Workshop)
+        .where(Workshop.chat_id == chat_id)  # type: ignore[arg-type]
+        .order_by(Workshop.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    )
+    return res.scalar_one_or_none()
+
+
+async def set_status(session: AsyncSession, *, workshop: Workshop, status: str) -> None:
+    """Opens or closes a workshop."""
+    workshop.status = status
+    workshop.closed_at = utcnow() if status == CLOSED else None
+    workshop.live_dirty = True
+    session.add(workshop)

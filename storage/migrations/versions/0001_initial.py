@@ -151,5 +151,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drops everything."""
-    for table in ("delivery", "scheduled_message", "processed_update", "result", "answer", "run", "workshop", "participant"):
+    for table in (
+        "delivery",
+        "scheduled_message",
+        "processed_update",
+        "result",
+        "answer",
+        "run",
+        "workshop",
+        "participant",
+    ):
         op.drop_table(table)

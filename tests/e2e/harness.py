@@ -1,0 +1,171 @@
+"""Runs the real bot (the `dteam run` code path) against the sandbox, and plays participants."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.runner import run_polling
+from bot.settings import Settings, load_settings
+from sandbox.models import StoredMessage
+from sandbox.server import BotApiServer
+
+TOKEN = "123456:TEST-token-for-the-sandbox"
+BOT_USERNAME = "dteam_test_bot"
+_PROGRESS = re.compile(r"^(?:Frage|Question) (\d+) (?:von|of) (\d+)")
+
+
+def make_settings(root: str, database_url: str, **overrides: object) -> Settings:
+    """Returns settings that point the bot at the sandbox."""
+    values: dict[str, object] = {
+        "bot_token": TOKEN,
+        "api_url": root,
+        "database_url": database_url,
+        "live_interval": 0.3,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+class BotProcess:
+    """The bot running in this event loop, startable and stoppable like a process."""
+
+    def __init__(self, sandbox: BotApiServer, settings: Settings) -> None:
+        self.sandbox, self.settings = sandbox, settings
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        """Starts polling and waits until the bot asked for updates."""
+        self._stop, ready = asyncio.Event(), asyncio.Event()
+        self._task = asyncio.create_task(run_polling(self.settings, self._stop, ready))
+        waiter = asyncio.create_task(ready.wait())
+        await asyncio.wait({self._task, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        if self._task.done():
+            waiter.cancel()
+            self._task.result()  # raises what stopped the bot
+            raise RuntimeError("bot stopped while starting")
+        if not ready.is_set():
+            waiter.cancel()
+            raise TimeoutError("bot did not start polling")
+
+    async def stop(self) -> None:
+        """Stops the bot gracefully."""
+        if self._task is None:
+            return
+        self._stop.set()
+        await asyncio.wait_for(self._task, 30)
+        self._task = None
+
+    async def crash(self) -> None:
+        """Cancels the bot mid-flight, as close to a kill as one event loop allows."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+
+def progress(message: StoredMessage) -> tuple[int, int] | None:
+    """Returns (n, total) if the message shows a question."""
+    match = _PROGRESS.match(message.text or "")
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def answer_buttons(message: StoredMessage) -> list[dict[str, str]]:
+    """Returns the answer buttons (not back/skip navigation) of a question message."""
+    return [b for b in message.buttons if str(b.get("callback_data", "")).startswith("a:")]
+
+
+Chooser = Callable[[str, list[dict[str, str]]], dict[str, str]]
+
+
+def first_option(_item: str, buttons: list[dict[str, str]]) -> dict[str, str]:
+    """Picks the first answer option."""
+    return buttons[0]
+
+
+@dataclass
+class Person:
+    """A simulated participant who knows how this bot asks its questions."""
+
+    sandbox: BotApiServer
+    user_id: int
+    first_name: str = "Test"
+    language: str = "de"
+    pressed: dict[str, str] = field(default_factory=dict)
+    timeout: float = 20.0
+
+    def __post_init__(self) -> None:
+        self.sandbox.add_user(self.user_id, self.first_name, language_code=self.language)
+
+    async def say(self, text: str) -> StoredMessage:
+        """Sends text and waits for the bot's next message to this person."""
+        mark = self.sandbox.mark()
+        self.sandbox.send_text(self.user_id, text)
+        return await self.sandbox.wait_for(
+            lambda m: True, self.timeout, chat_id=self.user_id, since=mark
+        )
+
+    async def press(self, message: StoredMessage, data: str) -> str:
+        """Presses a button; returns the callback query id after the bot answered it."""
+        query = self.sandbox.press_button(self.user_id, message.message_id, data)
+        await self.sandbox.wait_for_answer(query, self.timeout)
+        return query
+
+    async def press_and_wait(
+        self, message: StoredMessage, data: str, predicate: Callable[[StoredMessage], bool]
+    ) -> StoredMessage:
+        """Presses a button and waits for a bot message matching predicate."""
+        mark = self.sandbox.mark()
+        self.sandbox.press_button(self.user_id, message.message_id, data)
+        return await self.sandbox.wait_for(
+            predicate, self.timeout, chat_id=self.user_id, since=mark
+        )
+
+    def question(self) -> StoredMessage | None:
+        """Returns the bot's current question message to this person, if any."""
+        for message in reversed(self.sandbox.messages(self.user_id)):
+            if not message.deleted and progress(message) and answer_buttons(message):
+                return message
+        return None
+
+    async def join(self, payload: str | None = None) -> StoredMessage:
+        """Sends /start (with a payload), consents, and returns the first question."""
+        welcome = await self.say(f"/start {payload}" if payload else "/start")
+        consent = next(b for b in welcome.buttons if b["callback_data"].startswith("c:"))
+        return await self.press_and_wait(welcome, consent["callback_data"], _is_question)
+
+    async def answer_all(
+        self, question: StoredMessage, choose: Chooser = first_option
+    ) -> StoredMessage:
+        """Answers every question; returns the bot's profile card message at the end."""
+        current = question
+        while True:
+            buttons = answer_buttons(current)
+            item = buttons[0]["callback_data"].split(":")[2]
+            pick = choose(item, buttons)
+            self.pressed[item] = pick["callback_data"].split(":")[3]
+            mark = self.sandbox.mark()
+            self.sandbox.press_button(self.user_id, current.message_id, pick["callback_data"])
+            current = await self.sandbox.wait_for(
+                lambda m: _is_question(m) or _is_card(m),
+                self.timeout,
+                chat_id=self.user_id,
+                since=mark,
+            )
+            if _is_card(current):
+                return current
+
+
+def _is_question(message: StoredMessage) -> bool:
+    return progress(message) is not None and bool(answer_buttons(message))
+
+
+def _is_card(message: StoredMessage) -> bool:
+    text = message.text or ""
+    return text.startswith(("Steckbrief:", "Profile card:"))
