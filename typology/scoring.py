@@ -24,53 +24,36 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.neighbors import NearestCentroid
 
+from typology.errors import (
+    AnswerError,
+    IncompleteAnswers,
+    ModelError,
+    UnknownItem,
+    UnknownOption,
+    VersionMismatch,
+)
 from typology.questionnaire import Questionnaire
 from typology.types import TYPES, TypeId
+
+__all__ = [
+    "AnswerError",
+    "BatchResult",
+    "Classifier",
+    "IncompleteAnswers",
+    "ModelError",
+    "Result",
+    "UnknownItem",
+    "UnknownOption",
+    "VersionMismatch",
+    "encode_answers",
+    "features",
+    "load_model",
+]
 
 DEFAULT_MODEL_PATH = Path(__file__).parent / "data" / "model.json"
 MODEL_FORMAT = 1
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
-
-
-class ModelError(ValueError):
-    """The model file is invalid or does not fit the questionnaire."""
-
-
-class AnswerError(ValueError):
-    """Answers that cannot be scored; never guessed around."""
-
-
-class IncompleteAnswers(AnswerError):
-    """One or more scored items are unanswered."""
-
-    def __init__(self, missing: Sequence[str]) -> None:
-        self.missing = tuple(missing)
-        super().__init__(f"unanswered items: {', '.join(self.missing)}")
-
-
-class UnknownItem(AnswerError):
-    """An answer refers to an item the questionnaire does not have."""
-
-    def __init__(self, item: str) -> None:
-        self.item = item
-        super().__init__(f"unknown item {item!r}")
-
-
-class UnknownOption(AnswerError):
-    """An answer uses an option the item does not offer."""
-
-    def __init__(self, item: str, option: str) -> None:
-        self.item, self.option = item, option
-        super().__init__(f"item {item!r} has no option {option!r}")
-
-
-class VersionMismatch(AnswerError):
-    """Answers were given to another questionnaire version."""
-
-    def __init__(self, expected: str, got: str) -> None:
-        self.expected, self.got = expected, got
-        super().__init__(f"answers are for questionnaire version {got!r}, expected {expected!r}")
 
 
 @dataclass(frozen=True)
