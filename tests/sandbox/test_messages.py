@@ -144,3 +144,16 @@ async def test_wait_for_wakes_on_send(server: BotApiServer, bot: Bot) -> None:
     assert found.text == "Ergebnis: Optimierer"
     with pytest.raises(TimeoutError):
         await server.wait_for(lambda m: "nie" in m.body, timeout=0.05)
+
+
+async def test_late_callback_answer_fails(server: BotApiServer, bot: Bot) -> None:
+    import asyncio
+
+    server.settings.callback_answer_window = 0.05
+    server.send_text(USER, "/start")
+    sent = await bot.send_message(USER, "Frage", reply_markup=keyboard("a"))
+    query_id = server.press_button(USER, sent.message_id, "a")
+    await asyncio.sleep(0.1)
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot.answer_callback_query(query_id)
+    assert server.callback_answer(query_id) is None
