@@ -111,6 +111,15 @@ async def on_unexpected(update: Update, ctx: DTeamContext) -> None:
     await _reply(update, ctx, "info.use_buttons")
 
 
+async def on_unknown_button(update: Update, ctx: DTeamContext) -> None:
+    """Answers a button press no feature handles (an old or forged button) with a short note."""
+    query = update.callback_query
+    if query is None:
+        return
+    log.warning("unhandled callback data from %s: %r", query.from_user.id, query.data)
+    await query.answer(ctx.services.texts.get(await _lang(update, ctx), "errors.bad_button"))
+
+
 async def cmd_unknown(update: Update, ctx: DTeamContext) -> None:
     """Answers an unknown command in private chat."""
     await _reply(update, ctx, "info.unknown_command")
@@ -129,10 +138,17 @@ def handlers() -> list[BaseHandler[Update, DTeamContext, None]]:
     ]
 
 
+def guards() -> list[BaseHandler[Update, DTeamContext, None]]:
+    """Returns handlers that must come first: PTB passes a button with empty data to *every*
+    pattern handler, so this one, whose pattern matches nothing else, takes it before them."""
+    return [CallbackQueryHandler(on_unknown_button, pattern="^$")]
+
+
 def fallbacks() -> list[BaseHandler[Update, DTeamContext, None]]:
     """Returns the catch-all handlers, to be registered after every feature's handlers."""
     private = filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED
     return [
         MessageHandler(private & filters.COMMAND, cmd_unknown),
         MessageHandler(private, on_unexpected),
+        CallbackQueryHandler(on_unknown_button),
     ]

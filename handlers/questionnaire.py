@@ -83,8 +83,7 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
     await query.answer(out.toast)
     chat_id, message_id = query.message.chat.id, query.message.message_id
     if out.run is None:
-        await drop_keyboard(ctx, chat_id, message_id)
-        return
+        return  # forged, foreign or finished: the toast said so; the message stays as it is
     if out.left_workshop:
         await send(ctx, chat_id, services.texts.get(lang, "question.workshop_closed"))
     if out.result is not None:
