@@ -10,8 +10,9 @@ from telegram import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllPrivateChats,
 )
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseHandler, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes
 
+from bot.metrics import METRICS_KEY, CountingRateLimiter, Metrics
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from handlers import errors, info, questionnaire, start
@@ -60,14 +61,15 @@ def build_application(
     """Builds the PTB Application pointed at settings.api_url, with all handlers."""
     assert settings.bot_token is not None
     root = settings.api_url.rstrip("/")
+    metrics = Metrics()
     app = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(context=DTeamContext))
-        .rate_limiter(AIORateLimiter(max_retries=settings.max_retries))
-        .concurrent_updates(PerUserProcessor(settings.concurrency))
+        .rate_limiter(CountingRateLimiter(metrics, max_retries=settings.max_retries))
+        .concurrent_updates(PerUserProcessor(settings.concurrency, on_done=metrics.observe))
         .connection_pool_size(settings.concurrency + 8)
         .get_updates_read_timeout(60)
         # One spare connection, so the final getUpdates at shutdown need not wait for the
@@ -76,6 +78,7 @@ def build_application(
         .build()
     )
     app.bot_data[SERVICES_KEY] = services
+    app.bot_data[METRICS_KEY] = metrics
     app.add_handlers(all_handlers())
     app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
     return app

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from handlers import outcome
 
 
 def _key(update: object) -> int | None:
@@ -21,13 +23,27 @@ def _key(update: object) -> int | None:
 class PerUserProcessor(BaseUpdateProcessor):
     """Concurrent across users; serial per user, so one person's taps apply in order."""
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        on_done: Callable[[outcome.Outcome], None] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        self._on_done = on_done
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Awaits the handler coroutine while holding the user's lock."""
+        # The webhook starts tracking before it hands the update here; polling does not.
+        tracked = outcome.current(update) or outcome.track(update)
+        try:
+            await self._serialised(update, coroutine)
+        finally:
+            if self._on_done is not None:
+                self._on_done(tracked)
+
+    async def _serialised(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _key(update)
         if key is None:
             await coroutine

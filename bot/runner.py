@@ -9,10 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
+from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, build_services, publish_commands
+from bot.monitor import add_monitor_routes, serving
+from bot.selfcheck import self_check
 from bot.settings import Settings
 from storage.database import Database
 from storage.migrate import migrate
@@ -33,6 +36,7 @@ async def running_app(
         async with app:
             await publish_commands(app)
             await app.start()
+            await self_check(app, settings, db)
             try:
                 yield app
             finally:
@@ -48,13 +52,19 @@ async def run_polling(
 ) -> None:
     """Runs the bot with long polling until stop is set (or SIGINT/SIGTERM)."""
     stop = stop or _stop_on_signals()
-    async with running_app(settings) as app:
+    async with running_app(settings) as app, serving(settings, _monitor(app), required=False):
         assert app.updater is not None
         await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=30)
         log.info("polling %s; stop with Ctrl+C", settings.api_url)
         if ready is not None:
             ready.set()
         await stop.wait()
+
+
+def _monitor(app: Application[Any, Any, Any, Any, Any, Any]) -> web.Application:
+    web_app = web.Application()
+    add_monitor_routes(web_app, app)  # the Docker HEALTHCHECK asks /healthz in polling mode too
+    return web_app
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -31,8 +31,9 @@ class Settings(BaseSettings):
     live_interval: float = Field(default=5.0, ge=0.2, le=600)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    webhook_path: str | None = None  # default: the path of webhook_url
     listen_host: str = "127.0.0.1"
-    listen_port: int = Field(default=8080, ge=1, le=65535)
+    listen_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
     concurrency: int = Field(default=16, ge=1, le=256)
     max_retries: int = Field(default=5, ge=0, le=20)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
+from handlers import outcome
 from handlers.callbacks import BadCallback
 from handlers.context import DTeamContext
 from handlers.sending import send
@@ -29,12 +30,16 @@ async def on_error(update: object, ctx: DTeamContext) -> None:
         return
     if isinstance(err, OperationalError | DBAPIError):
         log.error("update %s: database error: %s", uid, err)
-        await _tell(upd, ctx, "errors.database")
+        outcome.failed(err, retry=True)
+        if not outcome.will_be_redelivered():  # a webhook update comes again by itself
+            await _tell(upd, ctx, "errors.database")
         return
     if isinstance(err, RetryAfter | NetworkError):
         log.warning("update %s: Telegram unavailable: %s", uid, err)
+        outcome.failed(err, retry=True)
         return
     log.error("update %s: unhandled error", uid, exc_info=err)
+    outcome.failed(err, retry=False)
     await _tell(upd, ctx, "errors.generic")
 
 

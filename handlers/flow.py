@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update, User
 
-from handlers import render
+from handlers import outcome, render
 from handlers.context import DTeamContext, Services
 from handlers.sending import edit_or_send
 from storage.models import Participant, Run
@@ -27,6 +27,7 @@ async def write_tx(ctx: DTeamContext, update: Update) -> AsyncIterator[tuple[Asy
         is_new = await mark_processed(session, update_id=update.update_id)
         if not is_new:
             log.info("update %s was processed before; not writing again", update.update_id)
+            outcome.duplicate()
         yield session, is_new
 
 

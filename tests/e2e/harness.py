@@ -25,6 +25,7 @@ def make_settings(root: str, database_url: str, **overrides: object) -> Settings
         "api_url": root,
         "database_url": database_url,
         "live_interval": 0.3,
+        "listen_port": 0,  # /healthz on any free port: parallel runs must not collide
     }
     values.update(overrides)
     return load_settings(**values)

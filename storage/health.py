@@ -1,0 +1,28 @@
+"""Queries for the health check, the metrics and the start-up self-check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Run, Workshop
+from storage.runs import FINISHED
+from storage.workshops import OPEN
+
+
+async def count_finished_participants(session: AsyncSession) -> int:
+    """Returns how many participants finished at least one questionnaire run."""
+    res = await session.execute(
+        select(func.count(distinct(Run.participant_id))).where(Run.status == FINISHED)  # type: ignore[arg-type]
+    )
+    return int(res.scalar_one())
+
+
+async def open_workshop_chats(session: AsyncSession) -> list[int]:
+    """Returns the group chat ids that have an open workshop."""
+    res: Any = await session.execute(
+        select(distinct(Workshop.chat_id)).where(Workshop.status == OPEN)  # type: ignore[arg-type]
+    )
+    return sorted(int(c) for c in res.scalars())
