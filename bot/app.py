@@ -15,7 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTy
 from bot.metrics import METRICS_KEY, CountingRateLimiter, Metrics
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
-from handlers import errors, info, questionnaire, start
+from handlers import errors, info, questionnaire, schedule, start
 from handlers.context import SERVICES_KEY, DTeamContext, Services
 from handlers.i18n import Texts
 from storage.database import Database
@@ -49,6 +49,7 @@ def all_handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
     return [
         *start.handlers(),
         *questionnaire.handlers(),
+        *schedule.handlers(),  # /schedule, /unschedule, /reminders and the opt-out button
         *info.handlers(),
         # Catch-alls last: they answer whatever no feature handled.
         *info.fallbacks(),
@@ -92,7 +93,7 @@ async def publish_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> No
     for lang in ("de", "en"):
         private = [
             BotCommand(cmd, texts.get(lang, f"commands.{cmd}"))
-            for cmd in ("start", "help", "language", "privacy", "about", "delete_me")
+            for cmd in ("start", "help", "language", "privacy", "about", "reminders", "delete_me")
         ]
         admin = [
             BotCommand(cmd, texts.get(lang, f"commands.{cmd}"))

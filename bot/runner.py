@@ -15,6 +15,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, build_services, publish_commands
 from bot.monitor import add_monitor_routes, serving
+from bot.scheduler import start_scheduler
 from bot.selfcheck import self_check
 from bot.settings import Settings
 from storage.database import Database
@@ -36,6 +37,7 @@ async def running_app(
         async with app:
             await publish_commands(app)
             await app.start()
+            await start_scheduler(app, settings)
             await self_check(app, settings, db)
             try:
                 yield app

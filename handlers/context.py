@@ -33,6 +33,7 @@ class Services:
     bot_username: str = ""
     live_interval: float = 5.0
     admin_cache_seconds: float = 30.0
+    retention_days: int = 30
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,0 +1,127 @@
+"""Helpers for timed-message tests: a fake clock, a bot whose Application is at hand, a group."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from telegram import Update
+from telegram.ext import Application
+
+from bot.runner import running_app
+from bot.settings import Settings
+from handlers.context import DTeamContext
+from handlers.timed import sweep
+from sandbox.server import BotApiServer
+from storage.database import Database
+from storage.migrate import migrate
+from storage.models import ScheduledMessage, Workshop
+from storage.participants import get_or_create_participant, set_consent
+from storage.runs import start_run
+from storage.workshops import create_workshop
+from tests.e2e.harness import TOKEN
+
+GROUP = -100777
+MODERATOR = 9001
+BOT_ID = int(TOKEN.split(":")[0])
+# Far enough in the future that the JobQueue's real-time jobs never fire during a test.
+T0 = datetime(2030, 1, 10, 12, 0, tzinfo=UTC)
+START = datetime(2030, 1, 12, 16, 0, tzinfo=UTC)  # 17:00 in Berlin (CET)
+END = START + timedelta(minutes=90)
+SCHEDULE = "/schedule 12.01.2030 17:00 90m"
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+class FakeClock:
+    """A now() source the test moves by hand."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, when: datetime) -> None:
+        """Moves the clock to when."""
+        self.now = when
+
+
+@asynccontextmanager
+async def live_bot(settings: Settings, *, poll: bool = True) -> AsyncIterator[App]:
+    """Runs the bot (running_app, optionally polling) and yields its Application."""
+    async with running_app(settings) as app:
+        if poll:
+            assert app.updater is not None
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=1)
+        yield app
+
+
+async def run_sweep(app: App) -> int:
+    """Runs the sweep of this 'process' once, as its periodic job would."""
+    return await sweep(DTeamContext(app))
+
+
+def add_group(sandbox: BotApiServer) -> None:
+    """Creates the workshop group with the moderator as admin and the bot as member."""
+    sandbox.add_user(MODERATOR, "Mo")
+    sandbox.add_group(GROUP, "Rathaus")
+    sandbox.set_member(GROUP, MODERATOR, "administrator")
+    sandbox.set_member(GROUP, BOT_ID, "member")
+
+
+async def make_workshop(database_url: str, title: str = "Rathaus Nord") -> Workshop:
+    """Opens a workshop in the group directly in the database (as /session would)."""
+    db = Database(database_url)
+    try:
+        await migrate(db)
+        async with db.write() as session:
+            return await create_workshop(session, chat_id=GROUP, title=title, created_by=MODERATOR)
+    finally:
+        await db.dispose()
+
+
+async def add_joined(database_url: str, workshop_id: int, user_ids: list[int]) -> None:
+    """Creates consenting participants with a run in the workshop (fast path for many)."""
+    db = Database(database_url)
+    try:
+        async with db.write() as session:
+            for uid in user_ids:
+                person = await get_or_create_participant(
+                    session, telegram_id=uid, first_name=f"P{uid}", language="de"
+                )
+                await set_consent(session, participant=person)
+                await start_run(
+                    session,
+                    participant_id=person.id,  # type: ignore[arg-type]
+                    workshop_id=workshop_id,
+                    questionnaire_version="1",
+                    language="de",
+                    first_item="g01",
+                )
+    finally:
+        await db.dispose()
+
+
+async def rows(database_url: str) -> dict[str, ScheduledMessage]:
+    """Returns the scheduled rows by kind."""
+    db = Database(database_url)
+    try:
+        async with db.read() as session:
+            res = await session.execute(select(ScheduledMessage))
+            return {r.kind: r for r in res.scalars()}
+    finally:
+        await db.dispose()
+
+
+def texts_to(sandbox: BotApiServer, chat_id: int) -> list[str]:
+    """Returns the texts (or captions) of the bot's messages in a chat, in order."""
+    return [m.text or m.caption or "" for m in sandbox.messages(chat_id)]
+
+
+def count(sandbox: BotApiServer, chat_id: int, needle: str) -> int:
+    """Counts the bot's messages in a chat that contain needle."""
+    return sum(needle in t for t in texts_to(sandbox, chat_id))
