@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 from bot.logs import setup_logging
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
 
-NO_TOKEN = (  # noqa: S105 (a message, not a secret)
-    "DTEAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram and set its token "
+NO_TOKEN = (
+    "DTEAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram and set its token "  # noqa: S105 - a message, not a secret
     "(see README), or try everything offline with `dteam demo`."
 )
 
@@ -53,15 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         if settings.bot_token is None:
             print(f"dteam: {NO_TOKEN}", file=sys.stderr)  # noqa: T201
             return 2
-        from bot.runner import run_polling
-
-        if args.webhook or args.delete_webhook:
-            from bot.webhook import run_webhook
-
-            asyncio.run(run_webhook(settings, delete_only=args.delete_webhook))
-        else:
-            asyncio.run(run_polling(settings))
-        return 0
+        return _run(settings, webhook=args.webhook, delete_webhook=args.delete_webhook)
     if args.command == "demo":
         from bot.demo import run_demo
 
@@ -71,6 +63,29 @@ def main(argv: list[str] | None = None) -> int:
 
         return sandbox_main(args.args)
     return _typology(args)
+
+
+def _run(settings: Settings, *, webhook: bool, delete_webhook: bool) -> int:
+    """Runs the bot; a refused token or an incomplete webhook setting is one line, exit 2."""
+    from telegram.error import InvalidToken
+
+    from bot.runner import run_polling
+    from bot.webhook import run_webhook
+
+    try:
+        if webhook or delete_webhook:
+            asyncio.run(run_webhook(settings, delete_only=delete_webhook))
+        else:
+            asyncio.run(run_polling(settings))
+    except SettingsError as exc:
+        print(f"dteam: configuration error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    except InvalidToken:
+        print(  # noqa: T201
+            "dteam: Telegram refused DTEAM_BOT_TOKEN; check it with @BotFather", file=sys.stderr
+        )
+        return 2
+    return 0
 
 
 def _typology(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from handlers import outcome
 from handlers.callbacks import BadCallback
@@ -28,6 +28,9 @@ async def on_error(update: object, ctx: DTeamContext) -> None:
     if isinstance(err, Forbidden):
         log.info("update %s: user blocked the bot", uid)
         return
+    if _answered_before(update, err):
+        log.info("update %s: delivered again; its callback query was answered before", uid)
+        return
     if isinstance(err, OperationalError | DBAPIError):
         log.error("update %s: database error: %s", uid, err)
         outcome.failed(err, retry=True)
@@ -36,11 +39,23 @@ async def on_error(update: object, ctx: DTeamContext) -> None:
         return
     if isinstance(err, RetryAfter | NetworkError):
         log.warning("update %s: Telegram unavailable: %s", uid, err)
-        outcome.failed(err, retry=True)
+        # BadRequest is a NetworkError in PTB, but a refused request stays refused.
+        outcome.failed(err, retry=not isinstance(err, BadRequest))
         return
     log.error("update %s: unhandled error", uid, exc_info=err)
     outcome.failed(err, retry=False)
     await _tell(upd, ctx, "errors.generic")
+
+
+def _answered_before(update: object, err: object) -> bool:
+    """Tells whether a re-delivered update failed only on answering its query a second time."""
+    seen = outcome.current(update)
+    return (
+        seen is not None
+        and seen.duplicate
+        and isinstance(err, BadRequest)
+        and "query is too old" in err.message.lower()
+    )
 
 
 async def _toast(update: Update | None, ctx: DTeamContext, key: str) -> None:

@@ -1,0 +1,165 @@
+"""Runs the bot in webhook mode against the sandbox, and a relay standing in for a balancer."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.settings import Settings
+from bot.webhook import SECRET_HEADER, run_webhook
+from sandbox.server import BotApiServer
+from storage.database import Database
+from storage.models import Answer, Participant, Run
+from tests.e2e.harness import make_settings
+
+SECRET = "webhook-Secret_42"  # noqa: S105 - a test secret
+
+
+def free_port() -> int:
+    """Returns a loopback port that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def webhook_settings(
+    sandbox: BotApiServer, database_url: str, *, public_url: str | None = None, **extra: object
+) -> Settings:
+    """Settings for a replica on its own port; public_url is where Telegram posts (a relay)."""
+    port = free_port()
+    own = f"http://127.0.0.1:{port}/webhook"
+    return make_settings(
+        sandbox.root,
+        database_url,
+        webhook_url=public_url or own,
+        webhook_secret=SECRET,
+        webhook_path="/webhook",
+        listen_port=port,
+        **extra,
+    )
+
+
+class WebhookProcess:
+    """One bot replica serving the webhook in this event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.base = f"http://127.0.0.1:{settings.listen_port}"
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        """Starts the replica and waits until its webhook is set."""
+        self._stop, ready = asyncio.Event(), asyncio.Event()
+        self._task = asyncio.create_task(run_webhook(self.settings, stop=self._stop, ready=ready))
+        waiter = asyncio.create_task(ready.wait())
+        await asyncio.wait({self._task, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        if self._task.done():
+            waiter.cancel()
+            self._task.result()
+            raise RuntimeError("webhook replica stopped while starting")
+        assert ready.is_set(), "webhook replica did not start"
+
+    async def stop(self) -> None:
+        """Stops the replica gracefully."""
+        if self._task is not None:
+            self._stop.set()
+            await asyncio.wait_for(self._task, 30)
+            self._task = None
+
+    async def post(
+        self, payload: object, *, secret: str | None = SECRET, raw: bytes | None = None
+    ) -> int:
+        """POSTs an update (or raw bytes) to the webhook; returns the HTTP status."""
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        async with aiohttp.ClientSession(trust_env=False) as http:
+            kwargs: dict[str, Any] = {"data": raw} if raw is not None else {"json": payload}
+            async with http.post(f"{self.base}/webhook", headers=headers, **kwargs) as resp:
+                return resp.status
+
+    async def get(self, path: str) -> tuple[int, str]:
+        """GETs /healthz or /metrics; returns (status, body)."""
+        async with (
+            aiohttp.ClientSession(trust_env=False) as http,
+            http.get(f"{self.base}{path}") as resp,
+        ):
+            return resp.status, await resp.text()
+
+
+class Relay:
+    """A round-robin load balancer in front of replicas; records what Telegram posted."""
+
+    def __init__(self, targets: list[str]) -> None:
+        self.targets = targets
+        self._count = 0
+        self.payloads: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._http: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Serves the relay on a free loopback port."""
+        app = web.Application()
+        app.router.add_post("/webhook", self._forward)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}/webhook"
+        self._http = aiohttp.ClientSession(trust_env=False)
+
+    async def stop(self) -> None:
+        """Stops the relay."""
+        if self._http is not None:
+            await self._http.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.payloads.append(await request.json())
+        target = self.targets[self._count % len(self.targets)]
+        self._count += 1
+        headers = {k: v for k, v in request.headers.items() if k == SECRET_HEADER}
+        headers["Content-Type"] = "application/json"
+        assert self._http is not None
+        try:
+            async with self._http.post(target, data=body, headers=headers) as resp:
+                status = resp.status
+        except aiohttp.ClientError:
+            status = 502
+        self.statuses.append(status)
+        return web.Response(status=status)
+
+
+async def count_rows(database_url: str, model: type[Any]) -> int:
+    """Counts the rows of a table."""
+    db = Database(database_url)
+    try:
+        async with db.read() as s:
+            return int((await s.execute(select(func.count()).select_from(model))).scalar_one())
+    finally:
+        await db.dispose()
+
+
+async def answers_of(database_url: str, user_id: int) -> list[tuple[str, str]]:
+    """Returns every stored answer row of the person's runs, duplicates included."""
+    db = Database(database_url)
+    try:
+        async with db.read() as s:
+            res = await s.execute(
+                select(Answer.item_id, Answer.option_id)
+                .join(Run, Answer.run_id == Run.id)  # type: ignore[arg-type]
+                .join(Participant, Run.participant_id == Participant.id)  # type: ignore[arg-type]
+                .where(Participant.telegram_id == user_id)  # type: ignore[arg-type]
+            )
+            return sorted((str(a), str(b)) for a, b in res.all())
+    finally:
+        await db.dispose()
