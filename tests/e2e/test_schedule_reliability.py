@@ -1,0 +1,132 @@
+"""Timed messages with two bot processes on one database, dead claims, and Telegram's limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+import bot.scheduler
+import handlers.timed
+from bot.settings import Settings
+from sandbox.server import BotApiServer
+from storage.database import Database
+from storage.models import Delivery, Participant, ScheduledMessage
+from storage.schedule import reserve
+from tests.e2e.harness import make_settings
+from tests.e2e.schedule_helpers import (
+    MODERATOR,
+    SCHEDULE,
+    START,
+    FakeClock,
+    add_group,
+    add_joined,
+    count,
+    live_bot,
+    make_workshop,
+    rows,
+    run_sweep,
+)
+
+PEOPLE = list(range(3001, 3041))
+REMINDER = "beginnt am"
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(handlers.timed, "utcnow", fake)
+    monkeypatch.setattr(bot.scheduler, "SWEEP_SECONDS", 3600.0)
+    return fake
+
+
+@pytest.fixture
+def settings(sandbox: BotApiServer, database_url: str) -> Settings:
+    add_group(sandbox)
+    for uid in PEOPLE:
+        sandbox.add_user(uid, f"P{uid}")
+        sandbox.world.private_chat(sandbox.world.user(uid))  # they talked to the bot before
+        sandbox.bot_state().started.add(uid)
+    return make_settings(sandbox.root, database_url, moderators=str(MODERATOR))
+
+
+async def scheduled(sandbox: BotApiServer, database_url: str) -> None:
+    """Opens a workshop with PEOPLE joined and schedules it through the group."""
+    workshop = await make_workshop(database_url)
+    await add_joined(database_url, workshop.id, PEOPLE)  # type: ignore[arg-type]
+    mark = sandbox.mark()
+    sandbox.send_text(MODERATOR, SCHEDULE, chat_id=-100777)
+    await sandbox.wait_for(lambda _m: True, 10, chat_id=-100777, since=mark)
+
+
+async def deliveries(database_url: str) -> int:
+    db = Database(database_url)
+    try:
+        async with db.read() as s:
+            return int((await s.execute(select(func.count()).select_from(Delivery))).scalar_one())
+    finally:
+        await db.dispose()
+
+
+async def test_two_processes_send_each_reminder_exactly_once(
+    sandbox: BotApiServer, settings: Settings, clock: FakeClock, database_url: str
+) -> None:
+    async with live_bot(settings) as first, live_bot(settings, poll=False) as second:
+        await scheduled(sandbox, database_url)
+        clock.set(START - timedelta(days=1))
+        won = await asyncio.gather(*(run_sweep(app) for app in (first, second) * 3))
+        clock.set(START - timedelta(minutes=15))
+        won += await asyncio.gather(*(run_sweep(app) for app in (second, first) * 3))
+    assert sum(won) == 2  # one claim per row, whichever process got there first
+    for uid in PEOPLE:
+        assert count(sandbox, uid, REMINDER) == 1
+        assert count(sandbox, uid, "in 15 Minuten") == 1
+    assert await deliveries(database_url) == 2 * len(PEOPLE)
+
+
+async def test_a_dead_process_claim_is_taken_over_without_doubles(
+    sandbox: BotApiServer, settings: Settings, clock: FakeClock, database_url: str
+) -> None:
+    async with live_bot(settings) as app:
+        await scheduled(sandbox, database_url)
+        clock.set(START - timedelta(days=1))
+        row = (await rows(database_url))["remind_day"]
+        db = Database(database_url)
+        try:
+            async with db.write() as s:
+                # Another process claimed the row, sent to the first half, then died.
+                await s.execute(
+                    update(ScheduledMessage)
+                    .where(ScheduledMessage.id == row.id)
+                    .values(status="claimed", claimed_by="dead", claimed_at=clock.now)
+                )
+                ids = (await s.execute(select(Participant.id).order_by(Participant.id))).scalars()
+                await reserve(s, row_id=row.id, participant_ids=list(ids)[:20], now=clock.now)
+        finally:
+            await db.dispose()
+        assert await run_sweep(app) == 0  # a fresh claim is respected
+        clock.set(clock.now + timedelta(minutes=6))
+        assert await run_sweep(app) == 1  # a claim silent for longer than 5 minutes is not
+    got = [count(sandbox, uid, REMINDER) for uid in PEOPLE]
+    assert got == [0] * 20 + [1] * 20
+    done = (await rows(database_url))["remind_day"]
+    assert done.status == "sent"
+    assert "already had it 20" in (done.detail or "")
+
+
+async def test_broadcast_is_paced_below_the_flood_limit(
+    sandbox: BotApiServer, settings: Settings, clock: FakeClock, database_url: str
+) -> None:
+    async with live_bot(settings) as app:
+        await scheduled(sandbox, database_url)
+        sandbox.set_limits(True)
+        clock.set(START - timedelta(days=1))
+        began = time.monotonic()
+        await run_sweep(app)
+        took = time.monotonic() - began
+    assert all(count(sandbox, uid, REMINDER) == 1 for uid in PEOPLE)
+    assert sandbox.stats()["status_429"] == 0
+    assert took >= (len(PEOPLE) - 1) / 25 * 0.9  # spread out, not a burst
