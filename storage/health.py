@@ -23,6 +23,6 @@ async def count_finished_participants(session: AsyncSession) -> int:
 async def open_workshop_chats(session: AsyncSession) -> list[int]:
     """Returns the group chat ids that have an open workshop."""
     res: Any = await session.execute(
-        select(distinct(Workshop.chat_id)).where(Workshop.status == OPEN)  # type: ignore[arg-type]
+        select(Workshop.chat_id).where(Workshop.status == OPEN).distinct()  # type: ignore[arg-type]
     )
     return sorted(int(c) for c in res.scalars())
