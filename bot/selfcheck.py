@@ -45,8 +45,8 @@ async def self_check(app: AnyApp, settings: Settings, db: Database) -> list[str]
     try:
         async with db.read() as session:
             chats = await open_workshop_chats(session)
-    except Exception as exc:  # reported above as a database problem already
-        log.debug("could not list groups with open workshops: %s", exc)
+    except Exception as exc:  # the self-check reports, it never stops the bot
+        problems.append(f"cannot list the groups with open workshops: {exc}")
     for chat_id in chats:
         problems += await _group_rights(app, me, chat_id)
     if settings.channel_id is not None:

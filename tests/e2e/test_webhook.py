@@ -7,7 +7,9 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 
 from sandbox.server import BotApiServer
@@ -206,3 +208,43 @@ async def test_delete_webhook_removes_it(sandbox: BotApiServer, hook: WebhookPro
     assert sandbox.bot_state().webhook is not None
     await run_webhook(hook.settings, delete_only=True)
     assert sandbox.bot_state().webhook is None
+
+
+async def test_unreachable_postgres_is_retried_and_stored_once(
+    sandbox: BotApiServer, database_url: str, request: pytest.FixtureRequest
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("closes a PostgreSQL database to new connections")
+    admin_url = request.getfixturevalue("postgres_url")
+    admin_dsn = admin_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    name = urlsplit(database_url).path.lstrip("/")
+    sandbox.settings.webhook_backoff = 0.3
+    process = WebhookProcess(webhook_settings(sandbox, database_url))
+    await process.start()
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        dee = Person(sandbox, 504, "Dee")
+        first = await dee.join()
+        total = progress(first)[1]  # type: ignore[index]
+        option = next(b for b in first.buttons if b["callback_data"].startswith("a:"))
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        try:
+            sandbox.press_button(dee.user_id, first.message_id, option["callback_data"])
+            async with asyncio.timeout(10):
+                while sandbox.stats().get("webhook_failed", 0) < 2:  # noqa: ASYNC110 - polls
+                    await asyncio.sleep(0.1)
+            status, _ = await process.get("/healthz")
+            assert status == 503
+        finally:
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await sandbox.wait_for(lambda m: progress(m) == (2, total), 15, chat_id=dee.user_id)
+        item, opt = option["callback_data"].split(":")[2:4]
+        assert await answers_of(database_url, dee.user_id) == [(item, opt)]
+        status, _ = await process.get("/healthz")
+        assert status == 200
+    finally:
+        await admin.close()
+        await process.stop()
