@@ -150,7 +150,10 @@ async def _deliver_result(
         ctx,
         chat_id,
         render.profile_card(services, profile, lang),
-        render.keyboard([(t.get(lang, "result.again_button"), cb(Action.RESTART, 0))]),
+        render.keyboard(
+            [(t.get(lang, "result.again_button"), cb(Action.RESTART, 0))],
+            [(t.get(lang, "moderation.teams.share_button"), cb(Action.SHARE_NAME, "on"))],
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from handlers.callbacks import Action, BadCallback, parse
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext
 from handlers.flow import language_of, open_run, participant_for, show_current, write_tx
+from handlers.offer import offer_sessions
 from handlers.sending import edit_or_send, send
 from storage.models import Participant, Workshop
 from storage.participants import get_participant, set_consent, set_language
@@ -63,6 +64,13 @@ async def cmd_start(update: Update, ctx: DTeamContext) -> None:
         finished = await latest_finished_run(session, participant_id=participant.id)  # type: ignore[arg-type]
     if notice:
         await send(ctx, chat.id, notice)
+    # A bare /start (no running run) offers the open sessions of the person's groups.
+    if (
+        not payload
+        and running is None
+        and await offer_sessions(ctx, chat.id, user.id, participant, lang)
+    ):
+        return
     if participant.consent_at is None:
         text, markup = _welcome(ctx, lang, workshop)
         await send(ctx, chat.id, text, markup)  # type: ignore[arg-type]

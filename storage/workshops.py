@@ -65,3 +65,56 @@ async def set_status(session: AsyncSession, *, workshop: Workshop, status: str) 
     workshop.closed_at = utcnow() if status == CLOSED else None
     workshop.live_dirty = True
     session.add(workshop)
+
+
+async def open_workshops(session: AsyncSession, *, limit: int = 20) -> list[Workshop]:
+    """Returns open workshops, newest first (at most limit)."""
+    res = await session.execute(
+        select(Workshop)
+        .where(Workshop.status == OPEN)  # type: ignore[arg-type]
+        .order_by(Workshop.id.desc())  # type: ignore[union-attr]
+        .limit(limit)
+    )
+    return list(res.scalars())
+
+
+async def move_chat(session: AsyncSession, *, old_chat_id: int, new_chat_id: int) -> int:
+    """Moves a group's workshops to its new chat id (group upgraded to supergroup)."""
+    res = await session.execute(
+        update(Workshop)
+        .where(Workshop.chat_id == old_chat_id)  # type: ignore[arg-type]
+        .values(chat_id=new_chat_id, live_dirty=True)
+    )
+    return int(getattr(res, "rowcount", 0) or 0)
+
+
+async def dirty_workshops(session: AsyncSession, *, limit: int = 200) -> list[Workshop]:
+    """Returns workshops whose live message waits for an edit, oldest first."""
+    res = await session.execute(
+        select(Workshop)
+        .where(Workshop.live_dirty.is_(True))  # type: ignore[attr-defined]
+        .order_by(Workshop.id)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    return list(res.scalars())
+
+
+async def claim_live(session: AsyncSession, *, workshop_id: int) -> bool:
+    """Clears the dirty flag if still set; True for the one caller that cleared it."""
+    res = await session.execute(
+        update(Workshop)
+        .where(Workshop.id == workshop_id, Workshop.live_dirty.is_(True))  # type: ignore[arg-type,attr-defined]
+        .values(live_dirty=False)
+    )
+    return bool(getattr(res, "rowcount", 0))
+
+
+async def set_live(
+    session: AsyncSession, *, workshop_id: int, message_id: int | None, text: str | None
+) -> None:
+    """Remembers the live message of a workshop and the text it shows."""
+    await session.execute(
+        update(Workshop)
+        .where(Workshop.id == workshop_id)  # type: ignore[arg-type]
+        .values(live_message_id=message_id, live_text=text)
+    )

@@ -1,0 +1,168 @@
+"""The live message in each group: combined, throttled edits from a periodic job."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import Counter
+from html import escape
+from typing import Any
+
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from handlers import render
+from handlers.context import SERVICES_KEY, DTeamContext, Services
+from handlers.moderation import join_link, title_of, to_group
+from handlers.sending import edit_or_send
+from storage.groups import SessionCounts, finished_members, session_counts
+from storage.models import Workshop
+from storage.types import utcnow
+from storage.workshops import (
+    CLOSED,
+    claim_live,
+    dirty_workshops,
+    get_workshop,
+    mark_live_dirty,
+    set_live,
+)
+from typology.types import TYPES, TypeId
+
+log = logging.getLogger(__name__)
+
+# Telegram allows about 20 messages a minute per group, edits included. The live message takes
+# at most this many, leaving the rest for commands (/summary, /teams, refusals).
+LIVE_EDITS_PER_MINUTE = 12
+_LAST_KEY = "live_last_edit"
+_LOCK_KEY = "live_lock"
+
+
+def min_gap(services: Services) -> float:
+    """Returns the least time between two live edits in one group, in seconds."""
+    return max(services.live_interval, 60.0 / LIVE_EDITS_PER_MINUTE)
+
+
+def render_live(
+    services: Services,
+    workshop: Workshop,
+    counts: SessionCounts,
+    types: Counter[str],
+    lang: str,
+) -> str:
+    """Renders the live message: joined, finished, and the composition above the threshold."""
+    t = services.texts
+    lines = [
+        t.get(lang, "moderation.live.title", title=escape(title_of(services, workshop, lang))),
+        t.get(lang, "moderation.live.counts", joined=counts.joined, finished=counts.finished),
+        "",
+    ]
+    n = sum(types.values())
+    if n < services.privacy_threshold:
+        lines.append(t.get(lang, "moderation.live.waiting", k=services.privacy_threshold))
+    else:
+        lines.append(t.get(lang, "moderation.live.composition"))
+        for type_id in TYPES:
+            count = types.get(type_id.value, 0)
+            name = escape(render.type_name(services, type_id, lang))
+            lines.append(f"• {name}: {count} ({round(100 * count / n)} %)")
+    lines.append("")
+    if workshop.status == CLOSED:
+        lines.append(t.get(lang, "moderation.live.closed"))
+    else:
+        lines.append(t.get(lang, "moderation.live.join", link=join_link(services, workshop.code)))
+    return "\n".join(lines)
+
+
+async def live_snapshot(services: Services, session: Any, workshop: Workshop) -> str:
+    """Reads the workshop's numbers in this session and renders the live text."""
+    assert workshop.id is not None
+    stuck_before = utcnow()
+    counts = await session_counts(session, workshop_id=workshop.id, stuck_before=stuck_before)
+    members = await finished_members(session, workshop_id=workshop.id)
+    types = Counter(TypeId(m.main_type).value for m in members)
+    return render_live(services, workshop, counts, types, services.default_language)
+
+
+async def pin_quietly(ctx: DTeamContext, chat_id: int, message_id: int) -> None:
+    """Pins the live message if the bot may; without the right it stays unpinned."""
+    try:
+        await ctx.bot.pin_chat_message(chat_id, message_id, disable_notification=True)
+    except TelegramError as exc:
+        log.info("cannot pin live message in %s: %s", chat_id, exc)
+
+
+async def refresh_live(ctx: DTeamContext, workshop_id: int) -> None:
+    """Claims a dirty workshop and edits its live message if the text changed."""
+    services = ctx.services
+    async with services.db.write() as session:
+        if not await claim_live(session, workshop_id=workshop_id):
+            return  # another replica (or tick) took it
+        workshop = await get_workshop(session, workshop_id=workshop_id)
+        if workshop is None:
+            return
+        text = await live_snapshot(services, session, workshop)
+    if text == workshop.live_text and workshop.live_message_id is not None:
+        return
+    last: dict[int, float] = services.extra.setdefault(_LAST_KEY, {})
+    last[workshop.chat_id] = time.monotonic()
+    old_id = workshop.live_message_id
+    try:
+        shown = await to_group(
+            ctx, workshop.chat_id, lambda chat: edit_or_send(ctx, chat, old_id, text)
+        )
+    except RetryAfter as exc:
+        log.warning("live edit in %s throttled by Telegram: %s", workshop.chat_id, exc)
+        wait = exc.retry_after
+        seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+        last[workshop.chat_id] = time.monotonic() + seconds
+        await _mark_dirty(services, workshop_id)
+        return
+    except (BadRequest, TelegramError) as exc:
+        log.warning("live edit in %s failed: %s", workshop.chat_id, exc)
+        await _mark_dirty(services, workshop_id)
+        return
+    if shown is None:
+        return  # the bot left or was removed from the group
+    async with services.db.write() as session:
+        fresh = await get_workshop(session, workshop_id=workshop_id)
+        await set_live(session, workshop_id=workshop_id, message_id=shown, text=text)
+    if shown != old_id and fresh is not None:
+        await pin_quietly(ctx, fresh.chat_id, shown)
+
+
+async def _mark_dirty(services: Services, workshop_id: int) -> None:
+    async with services.db.write() as session:
+        await mark_live_dirty(session, workshop_id=workshop_id)
+
+
+async def job_live(ctx: DTeamContext) -> None:
+    """Edits the live messages of workshops that changed, at most once per gap per group."""
+    services = ctx.services
+    lock: asyncio.Lock = services.extra.setdefault(_LOCK_KEY, asyncio.Lock())
+    if lock.locked():
+        return  # the previous tick is still editing
+    async with lock:
+        async with services.db.read() as session:
+            dirty = await dirty_workshops(session)
+        last: dict[int, float] = services.extra.setdefault(_LAST_KEY, {})
+        gap, seen = min_gap(services), set[int]()
+        for workshop in dirty:
+            now = time.monotonic()
+            if workshop.chat_id in seen or now - last.get(workshop.chat_id, -math.inf) < gap:
+                continue  # stays dirty: a later tick combines everything that happened
+            seen.add(workshop.chat_id)
+            try:
+                await refresh_live(ctx, workshop.id)  # type: ignore[arg-type]
+            except Exception:  # one broken group must not stop the others
+                log.exception("live update of workshop %s failed", workshop.id)
+
+
+def register_jobs(app: Any) -> None:
+    """Schedules the live-message job on the Application's JobQueue."""
+    services: Services = app.bot_data[SERVICES_KEY]
+    if app.job_queue is None:
+        log.warning("no JobQueue (install python-telegram-bot[job-queue]); no live messages")
+        return
+    interval = services.live_interval
+    app.job_queue.run_repeating(job_live, interval=interval, first=interval, name="live")

@@ -1,0 +1,18 @@
+"""QR code of a join link as PNG bytes, for the web-session screen."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+
+
+def qr_png(data: str, *, box_size: int = 12) -> bytes:
+    """Returns a QR code encoding data as PNG bytes (quiet zone included)."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=4)
+    code.add_data(data)
+    code.make(fit=True)
+    buf = io.BytesIO()
+    code.make_image().save(buf)
+    return buf.getvalue()

@@ -1,0 +1,103 @@
+"""/summary: the D-Team post in the group and, where configured, in the channel."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import BaseHandler, CommandHandler, filters
+
+from handlers.context import DTeamContext, Services
+from handlers.moderation import (
+    GroupCommand,
+    group_workshop,
+    moderator_command,
+    tell_moderator,
+    title_of,
+    to_group,
+)
+from handlers.sending import send, send_photo
+from handlers.summary_text import summary_caption, summary_text
+from storage.groups import finished_members
+from storage.models import Workshop
+from typology.charts import composition_chart
+from typology.group import GroupAnalysis, Member, analyse
+from typology.types import TypeId
+
+log = logging.getLogger(__name__)
+
+CONTEXT_KEYS = ("role", "size")
+
+
+async def workshop_analysis(services: Services, workshop: Workshop) -> GroupAnalysis:
+    """Analyses the latest finished run of each participant of the workshop."""
+    async with services.db.read() as session:
+        rows = await finished_members(
+            session,
+            workshop_id=workshop.id,  # type: ignore[arg-type]
+            context_items=CONTEXT_KEYS,
+        )
+    members = [Member(str(r.run_id), TypeId(r.main_type), r.profile, r.context) for r in rows]
+    return analyse(members, k_threshold=services.privacy_threshold, context_keys=CONTEXT_KEYS)
+
+
+async def post_summary(
+    ctx: DTeamContext, chat_id: int, analysis: GroupAnalysis, title: str, lang: str
+) -> None:
+    """Posts the chart and the D-Team text (or how many answers are missing) to one chat."""
+    services = ctx.services
+    profiles = services.profiles[lang]
+    text = summary_text(services.texts, profiles, analysis, title=title, lang=lang)
+    if not analysis.below_threshold:
+        chart_title = services.texts.get(lang, "moderation.summary.chart_title")
+        png = composition_chart(analysis.counts, lang=lang, title=chart_title)
+        caption = summary_caption(services.texts, analysis, title=title, lang=lang)
+        await to_group(ctx, chat_id, lambda chat: send_photo(ctx, chat, png, caption))
+    await to_group(ctx, chat_id, lambda chat: send(ctx, chat, text))
+
+
+async def channel_ready(ctx: DTeamContext, channel_id: int) -> bool:
+    """Tells whether the bot is an administrator of the channel who may post."""
+    try:
+        member = await ctx.bot.get_chat_member(channel_id, ctx.bot.id)
+    except Exception:  # unknown channel, no access: same answer for the moderator
+        log.warning("cannot ask for the bot's rights in channel %s", channel_id, exc_info=True)
+        return False
+    if member.status == ChatMemberStatus.OWNER:
+        return True
+    return member.status == ChatMemberStatus.ADMINISTRATOR and bool(
+        getattr(member, "can_post_messages", False)
+    )
+
+
+async def _to_channel(
+    ctx: DTeamContext, cmd: GroupCommand, analysis: GroupAnalysis, title: str
+) -> None:
+    services, channel = ctx.services, ctx.services.channel_id
+    if channel is None or analysis.below_threshold:
+        return
+    t = services.texts
+    if not await channel_ready(ctx, channel):
+        await tell_moderator(
+            ctx, cmd, t.get(cmd.private_lang, "moderation.summary.channel_missing")
+        )
+        return
+    await post_summary(ctx, channel, analysis, title, cmd.lang)
+    await tell_moderator(ctx, cmd, t.get(cmd.private_lang, "moderation.summary.channel_posted"))
+
+
+async def cmd_summary(update: Update, ctx: DTeamContext) -> None:
+    """Posts the group's D-Team composition, or how many more answers it needs."""
+    cmd = await moderator_command(update, ctx)
+    if cmd is None or (workshop := await group_workshop(ctx, cmd)) is None:
+        return
+    analysis = await workshop_analysis(ctx.services, workshop)
+    title = title_of(ctx.services, workshop, cmd.lang)
+    await post_summary(ctx, cmd.chat_id, analysis, title, cmd.lang)
+    await _to_channel(ctx, cmd, analysis, title)
+
+
+def handlers() -> list[BaseHandler[Update, DTeamContext, None]]:
+    """Returns this module's handlers."""
+    return [CommandHandler("summary", cmd_summary, filters=filters.ChatType.GROUPS)]

@@ -1,0 +1,200 @@
+"""Queries over a workshop's runs: counts, finished members, teams, export rows, reset."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Answer, Participant, Result, Run
+from storage.runs import ABANDONED, FINISHED, IN_PROGRESS
+
+
+@dataclass(frozen=True)
+class SessionCounts:
+    """How far the participants of a workshop are."""
+
+    joined: int
+    finished: int
+    in_progress: int
+    by_item: dict[str, int]
+    stuck: int
+
+
+@dataclass(frozen=True)
+class FinishedMember:
+    """A participant's latest finished run in a workshop, with what the group features need."""
+
+    run_id: int
+    participant_id: int
+    telegram_id: int
+    first_name: str | None
+    language: str
+    share_name: bool
+    blocked: bool
+    main_type: str
+    profile: dict[str, float]
+    context: dict[str, str] = field(default_factory=dict)
+    team: int | None = None
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One run of a workshop for the export: pseudonymous, no Telegram names or ids."""
+
+    participant: str
+    run_id: int
+    status: str
+    language: str
+    started_at: datetime
+    finished_at: datetime | None
+    team: int | None
+    main_type: str | None
+    second_type: str | None
+    mixed: bool | None
+    affinities: dict[str, float]
+    answers: dict[str, str]
+
+
+async def session_counts(
+    session: AsyncSession, *, workshop_id: int, stuck_before: datetime
+) -> SessionCounts:
+    """Counts joined, finished and in-progress participants; stuck = no move since stuck_before."""
+    res = await session.execute(
+        select(Run.participant_id, Run.status, Run.current_item, Run.updated_at).where(
+            Run.workshop_id == workshop_id  # type: ignore[arg-type]
+        )
+    )
+    joined: set[int] = set()
+    finished: set[int] = set()
+    by_item: Counter[str] = Counter()
+    in_progress = stuck = 0
+    for participant_id, status, item, updated_at in res.all():
+        joined.add(participant_id)
+        if status == FINISHED:
+            finished.add(participant_id)
+        elif status == IN_PROGRESS:
+            in_progress += 1
+            by_item[item or "?"] += 1
+            stuck += updated_at < stuck_before
+    return SessionCounts(len(joined), len(finished), in_progress, dict(by_item), stuck)
+
+
+async def finished_members(
+    session: AsyncSession, *, workshop_id: int, context_items: Sequence[str] = ()
+) -> list[FinishedMember]:
+    """Returns each participant's latest finished run in the workshop with its result."""
+    res = await session.execute(
+        select(Run, Result, Participant)
+        .join(Result, Result.run_id == Run.id)  # type: ignore[arg-type]
+        .join(Participant, Participant.id == Run.participant_id)  # type: ignore[arg-type]
+        .where(Run.workshop_id == workshop_id, Run.status == FINISHED)  # type: ignore[arg-type]
+        .order_by(Run.id)  # type: ignore[arg-type]
+    )
+    latest: dict[int, tuple[Run, Result, Participant]] = {}
+    for run, result, person in res.all():
+        latest[run.participant_id] = (run, result, person)
+    context: dict[int, dict[str, str]] = {}
+    run_ids = [run.id for run, _, _ in latest.values()]
+    if context_items and run_ids:
+        rows = await session.execute(
+            select(Answer.run_id, Answer.item_id, Answer.option_id).where(
+                Answer.run_id.in_(run_ids),  # type: ignore[attr-defined]
+                Answer.item_id.in_(list(context_items)),  # type: ignore[attr-defined]
+            )
+        )
+        for run_id, item_id, option_id in rows.all():
+            context.setdefault(run_id, {})[item_id] = option_id
+    return [
+        FinishedMember(
+            run_id=run.id,  # type: ignore[arg-type]
+            participant_id=person.id,  # type: ignore[arg-type]
+            telegram_id=person.telegram_id,
+            first_name=person.first_name,
+            language=person.language or run.language,
+            share_name=person.share_name,
+            blocked=person.blocked_at is not None,
+            main_type=result.main_type,
+            profile=dict(result.profile),
+            context=context.get(run.id, {}),  # type: ignore[arg-type]
+            team=run.team,
+        )
+        for run, result, person in latest.values()
+    ]
+
+
+async def assign_teams(session: AsyncSession, *, workshop_id: int, teams: dict[int, int]) -> None:
+    """Stores run id -> team number; other runs of the workshop lose their team."""
+    await session.execute(
+        update(Run).where(Run.workshop_id == workshop_id).values(team=None)  # type: ignore[arg-type]
+    )
+    for team in sorted(set(teams.values())):
+        ids = [run_id for run_id, t in teams.items() if t == team]
+        await session.execute(
+            update(Run)
+            .where(Run.workshop_id == workshop_id, Run.id.in_(ids))  # type: ignore[arg-type,union-attr]
+            .values(team=team)
+        )
+
+
+async def export_rows(session: AsyncSession, *, workshop_id: int) -> list[ExportRow]:
+    """Returns every non-abandoned run of the workshop with answers and result, oldest first."""
+    res = await session.execute(
+        select(Run, Participant.pseudonym, Result)
+        .join(Participant, Participant.id == Run.participant_id)  # type: ignore[arg-type]
+        .outerjoin(Result, Result.run_id == Run.id)  # type: ignore[arg-type]
+        .where(Run.workshop_id == workshop_id, Run.status != ABANDONED)  # type: ignore[arg-type]
+        .order_by(Run.id)  # type: ignore[arg-type]
+    )
+    rows = res.all()
+    answers: dict[int, dict[str, str]] = {}
+    if rows:
+        found = await session.execute(
+            select(Answer.run_id, Answer.item_id, Answer.option_id).where(
+                Answer.run_id.in_([run.id for run, _, _ in rows])  # type: ignore[attr-defined]
+            )
+        )
+        for run_id, item_id, option_id in found.all():
+            answers.setdefault(run_id, {})[item_id] = option_id
+    return [
+        ExportRow(
+            participant=pseudonym,
+            run_id=run.id,  # type: ignore[arg-type]
+            status=run.status,
+            language=run.language,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            team=run.team,
+            main_type=result.main_type if result else None,
+            second_type=result.second_type if result else None,
+            mixed=result.mixed if result else None,
+            affinities=dict(result.affinities) if result else {},
+            answers=answers.get(run.id, {}),  # type: ignore[arg-type]
+        )
+        for run, pseudonym, result in rows
+    ]
+
+
+async def reset_workshop(session: AsyncSession, *, workshop_id: int) -> int:
+    """Deletes every run of the workshop with its answers and results; returns runs deleted."""
+    runs = select(Run.id).where(Run.workshop_id == workshop_id).scalar_subquery()  # type: ignore[arg-type]
+    await session.execute(delete(Answer).where(Answer.run_id.in_(runs)))  # type: ignore[attr-defined]
+    await session.execute(delete(Result).where(Result.run_id.in_(runs)))  # type: ignore[attr-defined]
+    res = await session.execute(delete(Run).where(Run.workshop_id == workshop_id))  # type: ignore[arg-type]
+    return int(getattr(res, "rowcount", 0) or 0)
+
+
+async def finished_workshop_ids(session: AsyncSession, *, participant_id: int) -> set[int]:
+    """Returns the workshops in which the participant finished a run."""
+    res = await session.execute(
+        select(Run.workshop_id).where(
+            Run.participant_id == participant_id,  # type: ignore[arg-type]
+            Run.status == FINISHED,  # type: ignore[arg-type]
+            Run.workshop_id.is_not(None),  # type: ignore[union-attr]
+        )
+    )
+    return {wid for (wid,) in res.all()}
