@@ -15,7 +15,20 @@ from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTy
 from bot.metrics import METRICS_KEY, CountingRateLimiter, Metrics
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
-from handlers import errors, info, questionnaire, schedule, start
+from handlers import (
+    errors,
+    info,
+    live,
+    moderation,
+    moderator_tools,
+    offer,
+    questionnaire,
+    schedule,
+    session,
+    start,
+    summary,
+    teams,
+)
 from handlers.context import SERVICES_KEY, DTeamContext, Services
 from handlers.i18n import Texts
 from storage.database import Database
@@ -49,6 +62,13 @@ def all_handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
     return [
         *start.handlers(),
         *questionnaire.handlers(),
+        *offer.handlers(),
+        # Web-session moderation: group commands, reset and share-name buttons, migration.
+        *moderation.handlers(),
+        *session.handlers(),
+        *summary.handlers(),
+        *teams.handlers(),
+        *moderator_tools.handlers(),
         *schedule.handlers(),  # /schedule, /unschedule, /reminders and the opt-out button
         *info.handlers(),
         # Catch-alls last: they answer whatever no feature handled.
@@ -81,6 +101,7 @@ def build_application(
     app.bot_data[SERVICES_KEY] = services
     app.bot_data[METRICS_KEY] = metrics
     app.add_handlers(all_handlers())
+    live.register_jobs(app)
     app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
     return app
 
