@@ -112,7 +112,7 @@ async def cmd_schedule(update: Update, ctx: DTeamContext) -> None:
             "workshop %s scheduled %s – %s", workshop.id, workshop.starts_at, workshop.ends_at
         )
     async with services.db.read() as session:
-        rows = await workshop_rows(session, workshop_id=workshop.id)
+        rows = await workshop_rows(session, workshop_id=workshop.id or 0)
     await send(ctx, workshop.chat_id, render_timeline(ctx, workshop, rows))
 
 

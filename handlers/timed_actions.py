@@ -133,11 +133,11 @@ async def _remind(
 
     outcome = await broadcast(
         ctx,
-        row_id=row.id,
+        row_id=row.id or 0,
         me=me,
         now=now,
         recipients=recipients,
-        render=render,  # type: ignore[arg-type]
+        render=render,
     )
     return Step(SENT, outcome.detail())
 
@@ -185,12 +185,12 @@ async def _nudge(
 
     outcome = await broadcast(
         ctx,
-        row_id=row.id,
+        row_id=row.id or 0,
         me=me,
         now=now,
         recipients=idle,
         render=render,
-        on_reserve=on_reserve,  # type: ignore[arg-type]
+        on_reserve=on_reserve,
     )
     again = now() + NUDGE_EVERY
     if again < workshop.ends_at:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import Delivery, ScheduledMessage, Workshop
 
@@ -39,7 +40,7 @@ async def replace_plan(
 ) -> list[ScheduledMessage]:
     """Makes the workshop's rows match (kind, due_at) items; a moved row is pending again."""
     res = await session.execute(
-        select(ScheduledMessage).where(ScheduledMessage.workshop_id == workshop_id)  # type: ignore[arg-type]
+        select(ScheduledMessage).where(col(ScheduledMessage.workshop_id) == workshop_id)
     )
     existing = {row.kind: row for row in res.scalars()}
     wanted = dict(items)
@@ -48,14 +49,14 @@ async def replace_plan(
             await session.delete(row)
     out: list[ScheduledMessage] = []
     for kind, due_at in wanted.items():
-        row = existing.get(kind)
-        if row is None:
+        found = existing.get(kind)
+        if found is None:
             row = ScheduledMessage(workshop_id=workshop_id, kind=kind, due_at=due_at)
             session.add(row)
-        elif row.due_at != due_at:
+        elif (row := found).due_at != due_at:
             # A new time is a new message: its recipients may hear from us again.
             await session.execute(
-                delete(Delivery).where(Delivery.scheduled_message_id == row.id)  # type: ignore[arg-type]
+                delete(Delivery).where(col(Delivery.scheduled_message_id) == row.id)
             )
             row.due_at, row.status, row.detail = due_at, PENDING, None
             row.claimed_by = row.claimed_at = row.done_at = None
@@ -69,7 +70,7 @@ async def add_missing(
 ) -> list[ScheduledMessage]:
     """Adds rows for kinds the workshop does not have yet; returns the new rows."""
     res = await session.execute(
-        select(ScheduledMessage.kind).where(ScheduledMessage.workshop_id == workshop_id)  # type: ignore[arg-type]
+        select(col(ScheduledMessage.kind)).where(col(ScheduledMessage.workshop_id) == workshop_id)
     )
     have = set(res.scalars())
     rows = [
@@ -86,8 +87,8 @@ async def clear_plan(session: AsyncSession, *, workshop_id: int) -> int:
     """Deletes the workshop's rows that have not been done yet; returns how many."""
     res = await session.execute(
         delete(ScheduledMessage).where(
-            ScheduledMessage.workshop_id == workshop_id,  # type: ignore[arg-type]
-            ScheduledMessage.status.in_((PENDING, CLAIMED)),  # type: ignore[attr-defined]
+            col(ScheduledMessage.workshop_id) == workshop_id,
+            col(ScheduledMessage.status).in_((PENDING, CLAIMED)),
         )
     )
     return int(getattr(res, "rowcount", 0) or 0)
@@ -97,8 +98,8 @@ async def workshop_rows(session: AsyncSession, *, workshop_id: int) -> list[Sche
     """Returns the workshop's rows in due order."""
     res = await session.execute(
         select(ScheduledMessage)
-        .where(ScheduledMessage.workshop_id == workshop_id)  # type: ignore[arg-type]
-        .order_by(ScheduledMessage.due_at, ScheduledMessage.id)  # type: ignore[arg-type]
+        .where(col(ScheduledMessage.workshop_id) == workshop_id)
+        .order_by(col(ScheduledMessage.due_at), col(ScheduledMessage.id))
     )
     return list(res.scalars())
 
@@ -112,20 +113,20 @@ async def pending_rows(session: AsyncSession) -> list[ScheduledMessage]:
     """Returns every row still to be sent, in due order (for scheduling at start-up)."""
     res = await session.execute(
         select(ScheduledMessage)
-        .where(ScheduledMessage.status == PENDING)  # type: ignore[arg-type]
-        .order_by(ScheduledMessage.due_at)  # type: ignore[arg-type]
+        .where(col(ScheduledMessage.status) == PENDING)
+        .order_by(col(ScheduledMessage.due_at))
     )
     return list(res.scalars())
 
 
-def _claimable(now: datetime, stale_before: datetime):  # type: ignore[no-untyped-def]
+def _claimable(now: datetime, stale_before: datetime) -> ColumnElement[bool]:
     return and_(
-        ScheduledMessage.due_at <= now,  # type: ignore[arg-type]
+        col(ScheduledMessage.due_at) <= now,
         or_(
-            ScheduledMessage.status == PENDING,  # type: ignore[arg-type]
+            col(ScheduledMessage.status) == PENDING,
             and_(
-                ScheduledMessage.status == CLAIMED,  # type: ignore[arg-type]
-                ScheduledMessage.claimed_at < stale_before,  # type: ignore[arg-type,operator]
+                col(ScheduledMessage.status) == CLAIMED,
+                col(ScheduledMessage.claimed_at) < stale_before,
             ),
         ),
     )
@@ -136,11 +137,11 @@ async def due_row_ids(
 ) -> list[int]:
     """Returns ids of rows that are due, or were claimed by a process that went silent."""
     res = await session.execute(
-        select(ScheduledMessage.id)
+        select(col(ScheduledMessage.id))
         .where(_claimable(now, stale_before))
-        .order_by(ScheduledMessage.due_at)  # type: ignore[arg-type]
+        .order_by(col(ScheduledMessage.due_at))
     )
-    return [int(i) for i in res.scalars()]
+    return [int(i) for i in res.scalars() if i is not None]
 
 
 async def claim(
@@ -149,7 +150,7 @@ async def claim(
     """Claims a due row for this process; only one process wins (a single UPDATE)."""
     res = await session.execute(
         update(ScheduledMessage)
-        .where(ScheduledMessage.id == row_id, _claimable(now, stale_before))  # type: ignore[arg-type]
+        .where(col(ScheduledMessage.id) == row_id, _claimable(now, stale_before))
         .values(status=CLAIMED, claimed_by=me, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -161,9 +162,9 @@ async def heartbeat(session: AsyncSession, *, row_id: int, me: str, now: datetim
     res = await session.execute(
         update(ScheduledMessage)
         .where(
-            ScheduledMessage.id == row_id,  # type: ignore[arg-type]
-            ScheduledMessage.status == CLAIMED,  # type: ignore[arg-type]
-            ScheduledMessage.claimed_by == me,  # type: ignore[arg-type]
+            col(ScheduledMessage.id) == row_id,
+            col(ScheduledMessage.status) == CLAIMED,
+            col(ScheduledMessage.claimed_by) == me,
         )
         .values(claimed_at=now)
         .execution_options(synchronize_session=False)
@@ -177,7 +178,7 @@ async def finish(
     """Marks our claimed row sent, skipped or failed, with a detail for the log and /schedule."""
     res = await session.execute(
         update(ScheduledMessage)
-        .where(ScheduledMessage.id == row_id, ScheduledMessage.claimed_by == me)  # type: ignore[arg-type]
+        .where(col(ScheduledMessage.id) == row_id, col(ScheduledMessage.claimed_by) == me)
         .values(status=status, done_at=now, detail=detail[:DETAIL_MAX])
         .execution_options(synchronize_session=False)
     )
@@ -188,7 +189,7 @@ async def release(session: AsyncSession, *, row_id: int, me: str, due_at: dateti
     """Hands our claimed row back as pending with a new due time (a repeating check)."""
     res = await session.execute(
         update(ScheduledMessage)
-        .where(ScheduledMessage.id == row_id, ScheduledMessage.claimed_by == me)  # type: ignore[arg-type]
+        .where(col(ScheduledMessage.id) == row_id, col(ScheduledMessage.claimed_by) == me)
         .values(status=PENDING, due_at=due_at, claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
@@ -201,7 +202,7 @@ async def reserve(
     """Inserts delivery rows; returns the participants that were not reserved before."""
     if not participant_ids:
         return set()
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = (
         insert(Delivery)
@@ -212,7 +213,7 @@ async def reserve(
             ]
         )
         .on_conflict_do_nothing(index_elements=["scheduled_message_id", "participant_id"])
-        .returning(Delivery.participant_id)  # type: ignore[arg-type]
+        .returning(col(Delivery.participant_id))
     )
     res = await session.execute(stmt)
     return {int(p) for p in res.scalars()}
@@ -221,6 +222,6 @@ async def reserve(
 async def delivered(session: AsyncSession, *, row_id: int) -> set[int]:
     """Returns the participants a row was delivered (or reserved) to."""
     res = await session.execute(
-        select(Delivery.participant_id).where(Delivery.scheduled_message_id == row_id)  # type: ignore[arg-type]
+        select(col(Delivery.participant_id)).where(col(Delivery.scheduled_message_id) == row_id)
     )
     return {int(p) for p in res.scalars()}
