@@ -165,4 +165,10 @@ def register_jobs(app: Any) -> None:
         log.warning("no JobQueue (install python-telegram-bot[job-queue]); no live messages")
         return
     interval = services.live_interval
-    app.job_queue.run_repeating(job_live, interval=interval, first=interval, name="live")
+    app.job_queue.run_repeating(
+        job_live,
+        interval=interval,
+        first=interval,
+        name="live",
+        job_kwargs={"max_instances": 2, "coalesce": True},  # overlaps skip via the lock
+    )
