@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import logging
-from html import escape
 from typing import Any
 
+from handlers import summary
 from handlers.context import DTeamContext, Services
-from handlers.sending import send
+from handlers.moderation import title_of
 from storage.audience import finished_members, set_aggregate
 from storage.models import Workshop
 from storage.workshops import get_workshop
@@ -65,49 +64,18 @@ async def store_aggregate(
 
 
 async def post_summary(ctx: DTeamContext, workshop: Workshop) -> str:
-    """Posts the D-Team summary to the group (and channel): issue 4's post, else a short one."""
+    """Posts issue 4's D-Team post to the group and, where configured and ready, the channel."""
     services = ctx.services
-    lang = services.default_language
+    analysis = await summary.workshop_analysis(services, workshop)
+    name = title_of(services, workshop, services.default_language)
     targets = [workshop.chat_id]
-    if importlib.util.find_spec("handlers.summary") is not None:
-        # handlers/summary.py (issue 4): workshop_analysis(services, workshop) and
-        # post_summary(ctx, chat_id, analysis, title, lang); channel_ready(ctx, channel_id).
-        from handlers import summary  # type: ignore[attr-defined,unused-ignore]
-
-        analysis = await summary.workshop_analysis(services, workshop)
-        name = workshop.title or workshop.code
-        channel = services.channel_id
-        if (
-            channel is not None
-            and not analysis.below_threshold
-            and await summary.channel_ready(ctx, channel)
-        ):
-            targets.append(channel)
-        for chat_id in targets:
-            await summary.post_summary(ctx, chat_id, analysis, name, lang)
-        return f"D-Team post to {len(targets)} chats"
-    text = short_summary(services, workshop)
-    if services.channel_id is not None:
-        targets.append(services.channel_id)
-    posted = [t for t in targets if await send(ctx, t, text) is not None]
-    return f"short summary to {len(posted)} of {len(targets)} chats"
-
-
-def short_summary(services: Services, workshop: Workshop) -> str:
-    """Renders the stored aggregate: counts and shares per type, or how many more are needed."""
-    lang, t = services.default_language, services.texts
-    agg = workshop.aggregate or {}
-    name = escape(workshop.title or workshop.code)
-    lines = [t.get(lang, "timed.summary_title", title=name, n=agg.get("n", 0))]
-    if agg.get("below_threshold", True):
-        lines.append(t.get(lang, "timed.summary_below", needed=agg.get("needed", 0)))
-        return "\n".join(lines)
-    profiles = services.profiles[lang]
-    counts, shares = agg.get("counts", {}), agg.get("shares", {})
-    for type_id in counts:
-        type_name = escape(profiles[TypeId(type_id)].name)
-        lines.append(f"• {type_name}: {counts[type_id]} ({shares.get(type_id, 0):.0f} %)")
-    missing = [escape(profiles[TypeId(m)].name) for m in agg.get("missing", [])]
-    if missing:
-        lines.append(t.get(lang, "timed.summary_missing", types=", ".join(missing)))
-    return "\n".join(lines)
+    channel = services.channel_id
+    if (
+        channel is not None
+        and not analysis.below_threshold
+        and await summary.channel_ready(ctx, channel)
+    ):
+        targets.append(channel)
+    for chat_id in targets:
+        await summary.post_summary(ctx, chat_id, analysis, name, services.default_language)
+    return f"D-Team post to {len(targets)} chat(s)"

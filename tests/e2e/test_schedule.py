@@ -300,8 +300,11 @@ async def test_retention_deletes_raw_answers_but_keeps_the_aggregate(
         await schedule(sandbox, SCHEDULE + " retention=7d")
         clock.set(END)
         await run_sweep(app)
-        summary = "\n".join(texts_to(sandbox, GROUP))
-        assert "ist beendet" in summary
+        posts = "\n".join(texts_to(sandbox, GROUP))
+        assert "ist beendet" in posts
+        assert "Das D-Team von „Rathaus Nord“" in posts  # issue 4's D-Team post, automatically
+        assert "4 Teilnehmende" in posts
+        assert any(m.photo is not None for m in sandbox.messages(GROUP))  # with its chart
         clock.set(END + timedelta(days=7))
         await run_sweep(app)
     db = Database(database_url)
