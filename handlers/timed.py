@@ -7,7 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram.ext import JobQueue
@@ -64,11 +64,13 @@ def schedule_jobs(job_queue: JobQueue[Any] | None, rows: Sequence[ScheduledMessa
     """(Re)schedules one JobQueue job per pending row at its due time; the sweep is the net."""
     if job_queue is None:
         return
+    # The JobQueue runs on the real clock: a row already due is the sweep's (no "missed" noise).
+    real_now = datetime.now(UTC)
     for row in rows:
         name = f"{JOB_PREFIX}{row.id}"
         for job in job_queue.get_jobs_by_name(name):
             job.schedule_removal()
-        if row.status == PENDING:
+        if row.status == PENDING and row.due_at > real_now:
             job_queue.run_once(job_due, when=row.due_at, data=row.id, name=name)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -12,10 +12,12 @@ from sqlalchemy import func, select, update
 import bot.scheduler
 import handlers.timed
 from bot.settings import Settings
+from handlers.timed import schedule_jobs
 from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.models import Delivery, Participant, ScheduledMessage
-from storage.schedule import reserve
+from storage.schedule import replace_plan, reserve, set_timeline
+from storage.workshops import get_workshop
 from tests.e2e.harness import make_settings
 from tests.e2e.schedule_helpers import (
     MODERATOR,
@@ -130,3 +132,32 @@ async def test_broadcast_is_paced_below_the_flood_limit(
     assert all(count(sandbox, uid, REMINDER) == 1 for uid in PEOPLE)
     assert sandbox.stats()["status_429"] == 0
     assert took >= (len(PEOPLE) - 1) / 25 * 0.9  # spread out, not a burst
+
+
+async def test_the_jobqueue_fires_a_row_at_its_due_time(
+    sandbox: BotApiServer, settings: Settings, database_url: str
+) -> None:
+    workshop = await make_workshop(database_url)
+    assert workshop.id is not None
+    await add_joined(database_url, workshop.id, PEOPLE[:3])
+    now = datetime.now(UTC)
+    starts_at = now + timedelta(minutes=15, seconds=1)
+    async with live_bot(settings, poll=False) as app:
+        db = Database(database_url)
+        try:
+            async with db.write() as s:
+                found = await get_workshop(s, workshop_id=workshop.id)
+                assert found is not None
+                end = starts_at + timedelta(hours=1)
+                await set_timeline(
+                    s, workshop=found, starts_at=starts_at, ends_at=end, settings={}
+                )
+                created = await replace_plan(
+                    s, workshop_id=workshop.id, items=[("remind_soon", now + timedelta(seconds=1))]
+                )
+        finally:
+            await db.dispose()
+        schedule_jobs(app.job_queue, created)
+        for uid in PEOPLE[:3]:
+            await sandbox.wait_for(lambda m: "in 15 Minuten" in (m.text or ""), 10, chat_id=uid)
+    assert (await rows(database_url))["remind_soon"].status == "sent"
