@@ -21,6 +21,8 @@ def _number(value: float, lang: str, digits: int = 2) -> str:
 def _balance_line(texts: Texts, analysis: GroupAnalysis, lang: str) -> str:
     value = analysis.balance or 0.0
     verdict = "high" if value >= BALANCE_HIGH else "mid" if value >= BALANCE_MID else "low"
+    if verdict == "high" and (analysis.missing or analysis.under_represented):
+        verdict = "mid"  # a missing or rare perspective is not "all well represented"
     return texts.get(
         lang,
         "moderation.summary.balance",
