@@ -21,6 +21,7 @@ from pathlib import Path
 from unittest import mock
 
 from sqlalchemy import select
+from sqlmodel import col
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -113,7 +114,7 @@ async def main(n: int = 500, seconds: float = 60.0) -> None:
                 lambda m: "Das D-Team" in (m.text or ""), 30, chat_id=GROUP, since=mark
             )
             async with db.read() as s:
-                stored = Counter((await s.execute(select(Result.main_type))).scalars())
+                stored = Counter((await s.execute(select(col(Result.main_type)))).scalars())
         finally:
             await db.dispose()
             await bot.stop()

@@ -9,9 +9,16 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import Answer, Participant, Result, Run
 from storage.runs import ABANDONED, FINISHED, IN_PROGRESS
+
+
+def _pk(value: int | None) -> int:
+    """Returns a primary key that a loaded row always has."""
+    assert value is not None
+    return value
 
 
 @dataclass(frozen=True)
@@ -65,9 +72,9 @@ async def session_counts(
 ) -> SessionCounts:
     """Counts joined, finished and in-progress participants; stuck = no move since stuck_before."""
     res = await session.execute(
-        select(Run.participant_id, Run.status, Run.current_item, Run.updated_at).where(
-            Run.workshop_id == workshop_id  # type: ignore[arg-type]
-        )
+        select(
+            col(Run.participant_id), col(Run.status), col(Run.current_item), col(Run.updated_at)
+        ).where(col(Run.workshop_id) == workshop_id)
     )
     joined: set[int] = set()
     finished: set[int] = set()
@@ -90,10 +97,10 @@ async def finished_members(
     """Returns each participant's latest finished run in the workshop with its result."""
     res = await session.execute(
         select(Run, Result, Participant)
-        .join(Result, Result.run_id == Run.id)  # type: ignore[arg-type]
-        .join(Participant, Participant.id == Run.participant_id)  # type: ignore[arg-type]
-        .where(Run.workshop_id == workshop_id, Run.status == FINISHED)  # type: ignore[arg-type]
-        .order_by(Run.id)  # type: ignore[arg-type]
+        .join(Result, col(Result.run_id) == col(Run.id))
+        .join(Participant, col(Participant.id) == col(Run.participant_id))
+        .where(col(Run.workshop_id) == workshop_id, col(Run.status) == FINISHED)
+        .order_by(col(Run.id))
     )
     latest: dict[int, tuple[Run, Result, Participant]] = {}
     for run, result, person in res.all():
@@ -102,17 +109,17 @@ async def finished_members(
     run_ids = [run.id for run, _, _ in latest.values()]
     if context_items and run_ids:
         rows = await session.execute(
-            select(Answer.run_id, Answer.item_id, Answer.option_id).where(
-                Answer.run_id.in_(run_ids),  # type: ignore[attr-defined]
-                Answer.item_id.in_(list(context_items)),  # type: ignore[attr-defined]
+            select(col(Answer.run_id), col(Answer.item_id), col(Answer.option_id)).where(
+                col(Answer.run_id).in_(run_ids),
+                col(Answer.item_id).in_(list(context_items)),
             )
         )
         for run_id, item_id, option_id in rows.all():
             context.setdefault(run_id, {})[item_id] = option_id
     return [
         FinishedMember(
-            run_id=run.id,  # type: ignore[arg-type]
-            participant_id=person.id,  # type: ignore[arg-type]
+            run_id=_pk(run.id),
+            participant_id=_pk(person.id),
             telegram_id=person.telegram_id,
             first_name=person.first_name,
             language=person.language or run.language,
@@ -120,7 +127,7 @@ async def finished_members(
             blocked=person.blocked_at is not None,
             main_type=result.main_type,
             profile=dict(result.profile),
-            context=context.get(run.id, {}),  # type: ignore[arg-type]
+            context=context.get(_pk(run.id), {}),
             team=run.team,
         )
         for run, result, person in latest.values()
@@ -129,14 +136,12 @@ async def finished_members(
 
 async def assign_teams(session: AsyncSession, *, workshop_id: int, teams: dict[int, int]) -> None:
     """Stores run id -> team number; other runs of the workshop lose their team."""
-    await session.execute(
-        update(Run).where(Run.workshop_id == workshop_id).values(team=None)  # type: ignore[arg-type]
-    )
+    await session.execute(update(Run).where(col(Run.workshop_id) == workshop_id).values(team=None))
     for team in sorted(set(teams.values())):
         ids = [run_id for run_id, t in teams.items() if t == team]
         await session.execute(
             update(Run)
-            .where(Run.workshop_id == workshop_id, Run.id.in_(ids))  # type: ignore[arg-type,union-attr]
+            .where(col(Run.workshop_id) == workshop_id, col(Run.id).in_(ids))
             .values(team=team)
         )
 
@@ -144,18 +149,18 @@ async def assign_teams(session: AsyncSession, *, workshop_id: int, teams: dict[i
 async def export_rows(session: AsyncSession, *, workshop_id: int) -> list[ExportRow]:
     """Returns every non-abandoned run of the workshop with answers and result, oldest first."""
     res = await session.execute(
-        select(Run, Participant.pseudonym, Result)
-        .join(Participant, Participant.id == Run.participant_id)  # type: ignore[arg-type]
-        .outerjoin(Result, Result.run_id == Run.id)  # type: ignore[arg-type]
-        .where(Run.workshop_id == workshop_id, Run.status != ABANDONED)  # type: ignore[arg-type]
-        .order_by(Run.id)  # type: ignore[arg-type]
+        select(Run, col(Participant.pseudonym), Result)
+        .join(Participant, col(Participant.id) == col(Run.participant_id))
+        .outerjoin(Result, col(Result.run_id) == col(Run.id))
+        .where(col(Run.workshop_id) == workshop_id, col(Run.status) != ABANDONED)
+        .order_by(col(Run.id))
     )
     rows = res.all()
     answers: dict[int, dict[str, str]] = {}
     if rows:
         found = await session.execute(
-            select(Answer.run_id, Answer.item_id, Answer.option_id).where(
-                Answer.run_id.in_([run.id for run, _, _ in rows])  # type: ignore[attr-defined]
+            select(col(Answer.run_id), col(Answer.item_id), col(Answer.option_id)).where(
+                col(Answer.run_id).in_([run.id for run, _, _ in rows])
             )
         )
         for run_id, item_id, option_id in found.all():
@@ -163,7 +168,7 @@ async def export_rows(session: AsyncSession, *, workshop_id: int) -> list[Export
     return [
         ExportRow(
             participant=pseudonym,
-            run_id=run.id,  # type: ignore[arg-type]
+            run_id=_pk(run.id),
             status=run.status,
             language=run.language,
             started_at=run.started_at,
@@ -173,7 +178,7 @@ async def export_rows(session: AsyncSession, *, workshop_id: int) -> list[Export
             second_type=result.second_type if result else None,
             mixed=result.mixed if result else None,
             affinities=dict(result.affinities) if result else {},
-            answers=answers.get(run.id, {}),  # type: ignore[arg-type]
+            answers=answers.get(_pk(run.id), {}),
         )
         for run, pseudonym, result in rows
     ]
@@ -181,20 +186,20 @@ async def export_rows(session: AsyncSession, *, workshop_id: int) -> list[Export
 
 async def reset_workshop(session: AsyncSession, *, workshop_id: int) -> int:
     """Deletes every run of the workshop with its answers and results; returns runs deleted."""
-    runs = select(Run.id).where(Run.workshop_id == workshop_id).scalar_subquery()  # type: ignore[arg-type]
-    await session.execute(delete(Answer).where(Answer.run_id.in_(runs)))  # type: ignore[attr-defined]
-    await session.execute(delete(Result).where(Result.run_id.in_(runs)))  # type: ignore[attr-defined]
-    res = await session.execute(delete(Run).where(Run.workshop_id == workshop_id))  # type: ignore[arg-type]
+    runs = select(col(Run.id)).where(col(Run.workshop_id) == workshop_id).scalar_subquery()
+    await session.execute(delete(Answer).where(col(Answer.run_id).in_(runs)))
+    await session.execute(delete(Result).where(col(Result.run_id).in_(runs)))
+    res = await session.execute(delete(Run).where(col(Run.workshop_id) == workshop_id))
     return int(getattr(res, "rowcount", 0) or 0)
 
 
 async def finished_workshop_ids(session: AsyncSession, *, participant_id: int) -> set[int]:
     """Returns the workshops in which the participant finished a run."""
     res = await session.execute(
-        select(Run.workshop_id).where(
-            Run.participant_id == participant_id,  # type: ignore[arg-type]
-            Run.status == FINISHED,  # type: ignore[arg-type]
-            Run.workshop_id.is_not(None),  # type: ignore[union-attr]
+        select(col(Run.workshop_id)).where(
+            col(Run.participant_id) == participant_id,
+            col(Run.status) == FINISHED,
+            col(Run.workshop_id).is_not(None),
         )
     )
-    return {wid for (wid,) in res.all()}
+    return {wid for (wid,) in res.all() if wid is not None}

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
@@ -161,9 +162,11 @@ async def db_state(bot: BotProcess) -> tuple[list[Workshop], int, Counter[str]]:
     db = Database(bot.settings.database_url)
     try:
         async with db.read() as s:
-            workshops = list((await s.execute(select(Workshop).order_by(Workshop.id))).scalars())
-            runs = len((await s.execute(select(Run.id))).all())
-            types = Counter((await s.execute(select(Result.main_type))).scalars())
+            workshops = list(
+                (await s.execute(select(Workshop).order_by(col(Workshop.id)))).scalars()
+            )
+            runs = len((await s.execute(select(col(Run.id)))).all())
+            types = Counter((await s.execute(select(col(Result.main_type)))).scalars())
             return workshops, runs, types
     finally:
         await db.dispose()
