@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import Run, Workshop
 from storage.runs import FINISHED
@@ -22,7 +21,7 @@ async def count_finished_participants(session: AsyncSession) -> int:
 
 async def open_workshop_chats(session: AsyncSession) -> list[int]:
     """Returns the group chat ids that have an open workshop."""
-    res: Any = await session.execute(
-        select(Workshop.chat_id).where(Workshop.status == OPEN).distinct()  # type: ignore[arg-type]
+    res = await session.execute(
+        select(col(Workshop.chat_id)).where(col(Workshop.status) == OPEN).distinct()
     )
     return sorted(int(c) for c in res.scalars())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.cli import main
@@ -24,8 +26,8 @@ def test_path_from_url_or_setting(url: str, path: str | None, served: str) -> No
     settings = load_settings(
         bot_token=TOKEN,
         webhook_url=url,
-        webhook_secret="s-1",
-        webhook_path=path,  # noqa: S106
+        webhook_secret="s-1",  # noqa: S106
+        webhook_path=path,
     )
     assert webhook_config(settings) == (url, "s-1", served)
 
@@ -41,11 +43,11 @@ def test_path_from_url_or_setting(url: str, path: str | None, served: str) -> No
 )
 def test_incomplete_settings_are_refused(values: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
-        webhook_config(load_settings(bot_token=TOKEN, **values))
+        webhook_config(load_settings(None, bot_token=TOKEN, **values))
 
 
 def test_dteam_run_webhook_without_url_is_one_line(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no .env from the working tree
     for name in ("DTEAM_WEBHOOK_URL", "DTEAM_WEBHOOK_SECRET"):

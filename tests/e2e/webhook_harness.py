@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.settings import Settings
 from bot.webhook import SECRET_HEADER, run_webhook
@@ -155,10 +156,10 @@ async def answers_of(database_url: str, user_id: int) -> list[tuple[str, str]]:
     try:
         async with db.read() as s:
             res = await s.execute(
-                select(Answer.item_id, Answer.option_id)
-                .join(Run, Answer.run_id == Run.id)  # type: ignore[arg-type]
-                .join(Participant, Run.participant_id == Participant.id)  # type: ignore[arg-type]
-                .where(Participant.telegram_id == user_id)  # type: ignore[arg-type]
+                select(col(Answer.item_id), col(Answer.option_id))
+                .join(Run, col(Answer.run_id) == col(Run.id))
+                .join(Participant, col(Run.participant_id) == col(Participant.id))
+                .where(col(Participant.telegram_id) == user_id)
             )
             return sorted((str(a), str(b)) for a, b in res.all())
     finally:
