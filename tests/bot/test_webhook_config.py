@@ -53,6 +53,8 @@ def test_dteam_run_webhook_without_url_is_one_line(
     for name in ("DTEAM_WEBHOOK_URL", "DTEAM_WEBHOOK_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DTEAM_BOT_TOKEN", TOKEN)
+    # main() points the root logger at the stderr of this moment, which pytest closes after.
+    monkeypatch.setattr("bot.cli.setup_logging", lambda _level: None)
     assert main(["run", "--webhook"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1

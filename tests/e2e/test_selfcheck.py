@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import aiohttp
 import pytest
@@ -72,6 +73,7 @@ async def test_problems_are_logged_and_sent_to_moderators(
 async def test_clean_start_tells_nobody(
     sandbox: BotApiServer, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.selfcheck")
     _world(sandbox, admin=True)
     await _open_workshop(database_url)
     port = free_port()
