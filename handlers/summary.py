@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import BaseHandler, CommandHandler, filters
 
+from handlers import render
 from handlers.context import DTeamContext, Services
 from handlers.moderation import (
     GroupCommand,
@@ -30,6 +31,11 @@ log = logging.getLogger(__name__)
 CONTEXT_KEYS = ("role", "size")
 
 
+def _answered(context: dict[str, str]) -> dict[str, str]:
+    """Drops skipped context questions, so they form no breakdown cell."""
+    return {k: v for k, v in context.items() if v != render.SKIP}
+
+
 async def workshop_analysis(services: Services, workshop: Workshop) -> GroupAnalysis:
     """Analyses the latest finished run of each participant of the workshop."""
     async with services.db.read() as session:
@@ -38,7 +44,9 @@ async def workshop_analysis(services: Services, workshop: Workshop) -> GroupAnal
             workshop_id=workshop.id,  # type: ignore[arg-type]
             context_items=CONTEXT_KEYS,
         )
-    members = [Member(str(r.run_id), TypeId(r.main_type), r.profile, r.context) for r in rows]
+    members = [
+        Member(str(r.run_id), TypeId(r.main_type), r.profile, _answered(r.context)) for r in rows
+    ]
     return analyse(members, k_threshold=services.privacy_threshold, context_keys=CONTEXT_KEYS)
 
 
