@@ -35,7 +35,7 @@ from storage.runs import start_run
 from storage.schedule import replace_plan, set_timeline
 from storage.workshops import create_workshop
 
-TOKEN = "123456:BENCH-token-for-the-sandbox"  # noqa: S105 - the sandbox's, not a secret
+TOKEN = "123456:BENCH-token-for-the-sandbox"
 GROUP, MODERATOR, FIRST_USER = -100900, 9000, 100_000
 TELEGRAM_LIMIT = 30.0  # messages per second overall
 START = datetime(2030, 1, 12, 16, 0, tzinfo=UTC)

@@ -12,6 +12,7 @@ from telegram import (
 )
 from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes
 
+from bot.extbot import make_bot
 from bot.metrics import METRICS_KEY, CountingRateLimiter, Metrics
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
@@ -60,6 +61,7 @@ def build_services(settings: Settings, db: Database) -> Services:
 def all_handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
     """Returns every handler in the order they are tried. Order matters!"""
     return [
+        *info.guards(),  # first: catches buttons with empty data (see its docstring)
         *start.handlers(),
         *questionnaire.handlers(),
         *offer.handlers(),
@@ -83,19 +85,22 @@ def build_application(
     assert settings.bot_token is not None
     root = settings.api_url.rstrip("/")
     metrics = Metrics()
+    limiter = CountingRateLimiter(
+        metrics,
+        max_retries=settings.max_retries,
+        **({} if settings.throttle else {"overall_max_rate": 0, "group_max_rate": 0}),
+    )
+    bot = make_bot(
+        token=settings.bot_token.get_secret_value(),
+        api_root=root,
+        rate_limiter=limiter,
+        pool_size=settings.concurrency + 8,
+    )
     app = (
         ApplicationBuilder()
-        .token(settings.bot_token.get_secret_value())
-        .base_url(f"{root}/bot")
-        .base_file_url(f"{root}/file/bot")
+        .bot(bot)
         .context_types(ContextTypes(context=DTeamContext))
-        .rate_limiter(CountingRateLimiter(metrics, max_retries=settings.max_retries))
         .concurrent_updates(PerUserProcessor(settings.concurrency, on_done=metrics.observe))
-        .connection_pool_size(settings.concurrency + 8)
-        .get_updates_read_timeout(60)
-        # One spare connection, so the final getUpdates at shutdown need not wait for the
-        # cancelled long poll to release its connection.
-        .get_updates_connection_pool_size(2)
         .build()
     )
     app.bot_data[SERVICES_KEY] = services

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit code."""
     args = _parser().parse_args(argv)
+    # Opt in to PTB's future RetryAfter.retry_after type now; the old one warns on every 429.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
         settings = load_settings()
     except SettingsError as exc:

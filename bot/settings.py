@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     listen_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
     concurrency: int = Field(default=16, ge=1, le=256)
     max_retries: int = Field(default=5, ge=0, le=20)
+    # Client-side pacing to Telegram's limits (30 msg/s overall, 20/min per group). Off only for
+    # benchmarks that measure processing capacity; 429s are retried either way.
+    throttle: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("moderators", mode="before")

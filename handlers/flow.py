@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,12 +68,19 @@ async def open_run(
 
 
 async def show_current(
-    ctx: DTeamContext, *, chat_id: int, run: Run, lang: str, message_id: int | None
+    ctx: DTeamContext,
+    *,
+    chat_id: int,
+    run: Run,
+    lang: str,
+    message_id: int | None,
+    answers: Mapping[str, str] | None = None,
 ) -> None:
     """Shows the run's current question, editing message_id if given, and remembers it."""
     services = ctx.services
-    async with services.db.read() as session:
-        answers = await get_answers(session, run_id=run.id)  # type: ignore[arg-type]
+    if answers is None:
+        async with services.db.read() as session:
+            answers = await get_answers(session, run_id=run.id)  # type: ignore[arg-type]
     assert run.current_item is not None
     text, markup = render.question(
         services,

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
-from typology.charts import affinity_chart
 
 from handlers import render
 from handlers.callbacks import Action, parse
@@ -17,8 +16,18 @@ from handlers.flow import language_of, show_current, write_tx
 from handlers.sending import drop_keyboard, edit_or_send, send, send_photo
 from storage.models import Run
 from storage.participants import get_participant
-from storage.runs import IN_PROGRESS, finish_run, get_answers, get_run, move_to, record_answer
-from storage.workshops import OPEN, get_workshop, mark_live_dirty
+from storage.runs import (
+    IN_PROGRESS,
+    advance,
+    complete,
+    get_answers,
+    get_run,
+    move_to,
+    record_answer,
+    run_of,
+)
+from storage.workshops import OPEN, mark_live_dirty
+from typology.charts import affinity_chart
 from typology.scoring import AnswerError, Result
 
 log = logging.getLogger(__name__)
@@ -61,31 +70,32 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
         return
     data = parse(query.data)
     run_id, item_id, option_id = data.int_arg(0), data.args[1], data.args[2]
+    t = services.texts
+    # Read and decide outside the write transaction: on SQLite writers queue one at a time,
+    # so the write below is only the three statements that must be atomic.
+    async with services.db.read() as session:
+        found = await run_of(session, run_id=run_id, telegram_id=user.id)
+        answers = await get_answers(session, run_id=run_id) if found else {}
+        participant = found[1] if found else await get_participant(session, telegram_id=user.id)
+    lang = language_of(services, participant, user)
     out = Outcome()
-    lang = services.default_language
-    async with write_tx(ctx, update) as (session, is_new):
-        participant = await get_participant(session, telegram_id=user.id)
-        run = await get_run(session, run_id=run_id, lock=True)
-        lang = language_of(services, participant, user)
-        t = services.texts
-        if participant is None or run is None or run.participant_id != participant.id:
-            out.toast = t.get(lang, "question.invalid")
-        elif run.status != IN_PROGRESS:
-            out.toast = t.get(lang, "question.run_over")
-        elif item_id != run.current_item or not _valid_option(services, item_id, option_id):
-            out.run, out.toast = run, t.get(lang, "question.stale")
-        else:
-            out.run = run
-            if is_new:
-                out.result, out.left_workshop = await _record(
-                    ctx, session, run, item_id, option_id
-                )
+    if found is None:
+        out.toast = t.get(lang, "question.invalid")
+    elif found[0].status != IN_PROGRESS:
+        out.toast = t.get(lang, "question.run_over")
+    elif item_id != found[0].current_item or not _valid_option(services, item_id, option_id):
+        out.run, out.toast = found[0], t.get(lang, "question.stale")
+    else:
+        out.run = found[0]
+        workshop = found[2]
+        out.left_workshop = workshop is not None and workshop.status != OPEN
+        await _record(ctx, update, out, answers | {item_id: option_id}, item_id, option_id)
     await query.answer(out.toast)
     chat_id, message_id = query.message.chat.id, query.message.message_id
     if out.run is None:
         return  # forged, foreign or finished: the toast said so; the message stays as it is
     if out.left_workshop:
-        await send(ctx, chat_id, services.texts.get(lang, "question.workshop_closed"))
+        await send(ctx, chat_id, t.get(lang, "question.workshop_closed"))
     if out.result is not None:
         await _deliver_result(ctx, chat_id, message_id, out.result, lang)
         return
@@ -93,44 +103,58 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
         return
     if out.run.message_id not in (None, message_id):
         await drop_keyboard(ctx, chat_id, message_id)  # a stale keyboard from an older message
+    target = out.run.message_id or message_id
+    known = answers | ({item_id: option_id} if out.toast is None else {})
     await show_current(
-        ctx, chat_id=chat_id, run=out.run, lang=lang, message_id=out.run.message_id or message_id
+        ctx, chat_id=chat_id, run=out.run, lang=lang, message_id=target, answers=known
     )
 
 
 async def _record(
-    ctx: DTeamContext, session: object, run: Run, item_id: str, option_id: str
-) -> tuple[Result | None, bool]:
-    """Records an answer and advances; classifies and finishes the run after the last one."""
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    assert isinstance(session, AsyncSession)
-    services = ctx.services
-    left = False
-    if run.workshop_id is not None:
-        workshop = await get_workshop(session, workshop_id=run.workshop_id)
-        if workshop is None or workshop.status != OPEN:
-            run.workshop_id, left = None, True  # late arrival: keep the answers, count them solo
-    await record_answer(session, run_id=run.id, item_id=item_id, option_id=option_id)  # type: ignore[arg-type]
-    answers = await get_answers(session, run_id=run.id)  # type: ignore[arg-type]
+    ctx: DTeamContext,
+    update: Update,
+    out: Outcome,
+    answers: dict[str, str],
+    item_id: str,
+    option_id: str,
+) -> None:
+    """Writes the answer and moves the run on (or finishes it), atomically and only once."""
+    services, run = ctx.services, out.run
+    assert run is not None
+    assert run.id is not None
     nxt = _next_item(services, item_id, answers)
-    if nxt is not None:
-        await move_to(session, run=run, item_id=nxt)
-        return None, left
-    scored = {k: v for k, v in answers.items() if v != render.SKIP}
-    try:
-        result = services.model.classify(services.questionnaire, scored)
-    except AnswerError as exc:
-        log.error("run %s cannot be classified (%s); asking again", run.id, exc)
-        missing = [it.id for it in services.questionnaire.items if it.id not in answers]
-        await move_to(
-            session, run=run, item_id=missing[0] if missing else services.questionnaire.items[0].id
-        )
-        return None, left
-    await finish_run(session, run=run, result=result)
-    if run.workshop_id is not None:
-        await mark_live_dirty(session, workshop_id=run.workshop_id)
-    return result, left
+    result: Result | None = None
+    if nxt is None:
+        scored = {k: v for k, v in answers.items() if v != render.SKIP}
+        try:
+            result = services.model.classify(services.questionnaire, scored)
+        except AnswerError as exc:
+            log.error("run %s cannot be classified (%s); asking again", run.id, exc)
+            nxt = next(i.id for i in services.questionnaire.items if i.id not in answers)
+    async with write_tx(ctx, update) as (session, is_new):
+        if not is_new:
+            out.toast = services.texts.get(run.language, "question.stale")
+            return
+        if result is not None:
+            won = await complete(
+                session, run_id=run.id, from_item=item_id, result=result, detach=out.left_workshop
+            )
+        else:
+            assert nxt is not None
+            won = await advance(
+                session, run_id=run.id, from_item=item_id, to_item=nxt, detach=out.left_workshop
+            )
+        if not won:  # a concurrent press of the same question got there first
+            out.toast, out.left_workshop = (
+                services.texts.get(run.language, "question.stale"),
+                False,
+            )
+            return
+        await record_answer(session, run_id=run.id, item_id=item_id, option_id=option_id)
+        if run.workshop_id is not None and not out.left_workshop:
+            await mark_live_dirty(session, workshop_id=run.workshop_id)
+    run.current_item = nxt if result is None else None
+    out.result = result
 
 
 async def _deliver_result(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +41,11 @@ class Database:
             self.read_engine = self.write_engine
         self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Queueing writers here, first come first served, beats
+        # SQLite's busy handler, which polls with sleeps and can starve a waiter past its timeout
+        # when dozens of handlers write at once. Other processes still wait via busy_timeout.
+        self._writer_lock = asyncio.Lock() if self.is_sqlite else None
+        self._writer: asyncio.Task[Any] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -49,8 +55,18 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """Yields a session in a write transaction, committed on success, rolled back on error."""
-        async with self._write() as session, session.begin():
-            yield session
+        lock = self._writer_lock
+        if lock is None or self._writer is asyncio.current_task():
+            async with self._write() as session, session.begin():
+                yield session
+            return
+        async with lock:
+            self._writer = asyncio.current_task()
+            try:
+                async with self._write() as session, session.begin():
+                    yield session
+            finally:
+                self._writer = None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -6,8 +6,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from storage.models import Answer, ProcessedUpdate, Result, Run
+from storage.models import Answer, Participant, ProcessedUpdate, Result, Run, Workshop
 from storage.types import utcnow
 from typology.scoring import Result as Classification
 
@@ -154,3 +155,84 @@ async def finish_run(session: AsyncSession, *, run: Run, result: Classification)
 async def get_result(session: AsyncSession, *, run_id: int) -> Result | None:
     """Returns the stored classification of a run."""
     return await session.get(Result, run_id)
+
+
+async def run_of(
+    session: AsyncSession, *, run_id: int, telegram_id: int
+) -> tuple[Run, Participant, Workshop | None] | None:
+    """Returns the run, its participant and workshop if the run is this user's, in one query."""
+    res = await session.execute(
+        select(Run, Participant, Workshop)
+        .join(Participant, col(Participant.id) == col(Run.participant_id))
+        .outerjoin(Workshop, col(Workshop.id) == col(Run.workshop_id))
+        .where(col(Run.id) == run_id, col(Participant.telegram_id) == telegram_id)
+    )
+    row = res.first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def advance(
+    session: AsyncSession, *, run_id: int, from_item: str, to_item: str, detach: bool = False
+) -> bool:
+    """Moves the run from one question to the next; False if it was not at from_item any more.
+
+    The condition on current_item makes a double tap or a race lose cleanly, without a lock.
+    """
+    values: dict[str, object] = {"current_item": to_item, "updated_at": utcnow()}
+    if detach:
+        values["workshop_id"] = None
+    res = await session.execute(
+        update(Run)
+        .where(
+            col(Run.id) == run_id,
+            col(Run.status) == IN_PROGRESS,
+            col(Run.current_item) == from_item,
+        )
+        .values(**values)
+    )
+    return bool(getattr(res, "rowcount", 0))
+
+
+async def complete(
+    session: AsyncSession,
+    *,
+    run_id: int,
+    from_item: str,
+    result: Classification,
+    detach: bool = False,
+) -> bool:
+    """Finishes the run at its last question and stores its result; False if it moved on."""
+    now = utcnow()
+    values: dict[str, object] = {
+        "status": FINISHED,
+        "current_item": None,
+        "finished_at": now,
+        "updated_at": now,
+    }
+    if detach:
+        values["workshop_id"] = None
+    res = await session.execute(
+        update(Run)
+        .where(
+            col(Run.id) == run_id,
+            col(Run.status) == IN_PROGRESS,
+            col(Run.current_item) == from_item,
+        )
+        .values(**values)
+    )
+    if not getattr(res, "rowcount", 0):
+        return False
+    session.add(
+        Result(
+            run_id=run_id,
+            main_type=str(result.main_type),
+            second_type=str(result.second_type),
+            mixed=result.mixed,
+            affinities={str(k): float(v) for k, v in result.affinities.items()},
+            deciding=list(result.deciding),
+            profile={str(k): float(v) for k, v in result.profile.items()},
+            model_version=result.model_version,
+            created_at=now,
+        )
+    )
+    return True

@@ -11,6 +11,9 @@ import pytest
 
 POSTGRES_URL_VAR = "DTEAM_TEST_POSTGRES_URL"
 
+# As `dteam` does at start-up: PTB's RetryAfter.retry_after becomes a timedelta (no warning).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:

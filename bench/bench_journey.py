@@ -1,0 +1,108 @@
+"""Throughput and press-to-answer latency of the real bot vs. a bare PTB bot, same sandbox.
+
+Both bots run as separate processes polling one sandbox Bot API in this process; 200
+participants click through concurrently. Run: .venv/bin/python bench/bench_journey.py [N]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.clickthrough import click_through  # noqa: E402
+from sandbox.server import BotApiServer  # noqa: E402
+
+DTEAM_TOKEN = "111111:dteam-bench-token"
+BARE_TOKEN = "222222:bare-bench-token"
+PRESSES = 16  # consent + 15 questions
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _spawn(cmd: list[str], env: dict[str, str], ready: str) -> asyncio.subprocess.Process:
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT
+    )
+    assert proc.stdout is not None
+    while True:
+        line = await asyncio.wait_for(proc.stdout.readline(), 60)
+        if not line:
+            raise RuntimeError(f"{cmd[-1]} exited before it was ready")
+        if ready in line.decode(errors="replace"):
+            asyncio.get_running_loop().create_task(_drain(proc))
+            return proc
+
+
+async def _drain(proc: asyncio.subprocess.Process) -> None:
+    """Keeps the child's pipe empty; its log goes to $DTEAM_BENCH_LOG if set."""
+    assert proc.stdout is not None
+    path = os.environ.get("DTEAM_BENCH_LOG")
+    with Path(path or os.devnull).open("ab") as sink:
+        while line := await proc.stdout.readline():
+            sink.write(line)
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    proc.terminate()
+    await asyncio.wait_for(proc.wait(), 30)
+
+
+async def _pair(n: int, throttle: bool, database_url: str | None) -> None:
+    """Runs the bare bot, then D-Team, against a fresh sandbox; prints both and the ratio."""
+    server = BotApiServer()
+    root = await server.start()
+    server.add_bot(BARE_TOKEN, username="bare_bot")
+    server.add_bot(DTEAM_TOKEN, username="dteam_bench_bot")
+    env = dict(os.environ)
+    flag = "1" if throttle else "0"
+    bare = await _spawn(
+        [sys.executable, "bench/bare_bot.py", root, BARE_TOKEN, str(PRESSES - 1), flag],
+        env,
+        "ready",
+    )
+    base = await click_through(server, BARE_TOKEN, n, "bare PTB bot", presses=PRESSES)
+    await _stop(bare)
+    with tempfile.TemporaryDirectory() as tmp:
+        env.update(
+            DTEAM_BOT_TOKEN=DTEAM_TOKEN,
+            DTEAM_API_URL=root,
+            DTEAM_DATABASE_URL=database_url or f"sqlite+aiosqlite:///{tmp}/bench.sqlite",
+            DTEAM_LISTEN_PORT=str(_free_port()),
+            DTEAM_LOG_LEVEL="INFO",
+            DTEAM_THROTTLE="true" if throttle else "false",
+        )
+        label = "D-Team (PostgreSQL)" if database_url else "D-Team (SQLite)"
+        dteam = await _spawn([sys.executable, "-m", "bot.cli", "run"], env, "polling")
+        ours = await click_through(server, DTEAM_TOKEN, n, label, presses=PRESSES)
+        await _stop(dteam)
+    await server.stop()
+    mode = "throttled to Telegram's 30 msg/s" if throttle else "unthrottled (processing capacity)"
+    print(f"--- {mode}")
+    print(base.line())
+    print(ours.line())
+    ratio = ours.per_second / base.per_second if base.per_second else float("nan")
+    print(f"throughput ratio D-Team / bare = {ratio:.2f} (target >= 0.70)")
+
+
+async def main(n: int) -> None:
+    """Measures both pacing modes; PostgreSQL too when DTEAM_BENCH_POSTGRES_URL is set."""
+    await _pair(n, throttle=True, database_url=None)
+    await _pair(n, throttle=False, database_url=None)
+    if url := os.environ.get("DTEAM_BENCH_POSTGRES_URL"):
+        await _pair(n, throttle=False, database_url=url)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200))

@@ -1,0 +1,92 @@
+"""Drives N simulated participants through a bot's buttons and measures press-to-answer time."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+
+from sandbox.models import StoredMessage
+from sandbox.server import BotApiServer
+
+
+@dataclass
+class Figures:
+    """Throughput and latency of one click-through run."""
+
+    label: str
+    participants: int
+    presses: int = 0
+    elapsed: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    failures: int = 0
+
+    @property
+    def per_second(self) -> float:
+        """Button presses answered per second."""
+        return self.presses / self.elapsed if self.elapsed else 0.0
+
+    def pct(self, q: float) -> float:
+        """Latency percentile in milliseconds."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def line(self) -> str:
+        """One printable line."""
+        return (
+            f"{self.label:<22} {self.participants:>4} participants  {self.presses:>6} presses  "
+            f"{self.per_second:8.1f} updates/s  p50 {self.pct(0.5):7.1f} ms  "
+            f"p99 {self.pct(0.99):7.1f} ms  failures {self.failures}"
+        )
+
+
+def _keyboard_message(server: BotApiServer, chat: int, token: str) -> StoredMessage | None:
+    alive = [m for m in server.messages(chat, token) if not m.deleted and m.has_keyboard]
+    return alive[-1] if alive else None
+
+
+async def _one(
+    server: BotApiServer,
+    token: str,
+    user_id: int,
+    figures: Figures,
+    presses: int,
+    timeout: float,
+) -> None:
+    rng = random.Random(user_id)
+    server.add_user(user_id, f"P{user_id}", language_code="de")
+    mark = server.mark()
+    server.send_text(user_id, "/start", token=token)
+    await server.wait_for(
+        lambda m: m.has_keyboard, timeout, chat_id=user_id, since=mark, token=token
+    )
+    for _ in range(presses):
+        message = _keyboard_message(server, user_id, token)
+        if message is None:
+            raise RuntimeError(f"participant {user_id} has no button to press")
+        answers = [b for b in message.buttons if not str(b["callback_data"]).startswith("b:")]
+        button = rng.choice(answers[:5]) if len(answers) > 1 else answers[0]
+        mark = server.mark()
+        started = time.perf_counter()
+        server.press_button(user_id, message.message_id, button["callback_data"], token=token)
+        await server.wait_for(lambda m: True, timeout, chat_id=user_id, since=mark, token=token)
+        figures.latencies.append(time.perf_counter() - started)
+        figures.presses += 1
+
+
+async def click_through(
+    server: BotApiServer, token: str, n: int, label: str, *, presses: int, timeout: float = 60
+) -> Figures:
+    """Runs n participants concurrently, each pressing `presses` buttons; returns figures."""
+    figures = Figures(label, n)
+    started = time.perf_counter()
+    results = await asyncio.gather(
+        *(_one(server, token, 900_000 + i, figures, presses, timeout) for i in range(n)),
+        return_exceptions=True,
+    )
+    figures.elapsed = time.perf_counter() - started
+    figures.failures = sum(isinstance(r, BaseException) for r in results)
+    return figures
