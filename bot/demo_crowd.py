@@ -1,0 +1,152 @@
+"""Simulated participants for the demo, fault suite and benchmarks: they tap like people do.
+
+A `Walker` joins through the deep link, consents and answers from a fixed answer sheet, acting
+on whatever the bot shows (welcome, resume offer, question). When the bot does not react within
+`patience` seconds (it crashed, an update was lost) it taps the same button again, or sends
+/start again when there is nothing to tap, as a real user would.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+from sandbox.models import StoredMessage
+from sandbox.server import BotApiServer
+from typology.questionnaire import Questionnaire
+from typology.synthetic import generate_matrix
+from typology.types import TYPES
+
+SKIP = "x"  # "no answer" on optional context questions (handlers.render.SKIP)
+
+
+def answer_sheets(q: Questionnaire, n: int, *, seed: int = 7) -> list[dict[str, str]]:
+    """Returns n plausible answer sheets, each leaning to one of the four types with noise."""
+    matrix, _ = generate_matrix(n, q, seed=seed)
+    rng = random.Random(seed)  # noqa: S311 - answer noise, not security
+    sheets = []
+    for row in matrix:
+        sheet = {it.id: str(int(v)) for it, v in zip(q.rating_items, row[:-1], strict=True)}
+        sheet[q.choice_item.id] = TYPES[int(row[-1])].value
+        for item in q.context_items:
+            options = [o.id for o in item.options]
+            sheet[item.id] = SKIP if rng.random() < 0.1 else rng.choice(options)
+        sheets.append(sheet)
+    return sheets
+
+
+def _prefixes(message: StoredMessage) -> set[str]:
+    return {str(b.get("callback_data", "")).split(":")[0] for b in message.buttons}
+
+
+@dataclass
+class Walker:
+    """One participant in a private chat, answering from `sheet`."""
+
+    server: BotApiServer
+    user_id: int
+    code: str
+    sheet: dict[str, str]
+    token: str | None = None
+    patience: float = 5.0
+    deadline: float = 120.0
+    language: str = "de"
+    pressed: dict[str, str] = field(default_factory=dict)
+    retries: int = 0
+    saw_result: bool = False
+    done: bool = False
+    latencies: list[float] = field(default_factory=list)
+    _query: str | None = None
+    _last: tuple[int, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.user_id not in self.server.world.users:
+            self.server.add_user(self.user_id, f"P{self.user_id}", self.language)
+
+    def _keyboard(self, since: int | None) -> StoredMessage | None:
+        return self.server.find(
+            lambda m: m.has_keyboard and not m.deleted,
+            chat_id=self.user_id,
+            since=since,
+            token=self.token,
+        )
+
+    def _start(self) -> None:
+        self._query, self._last = None, None
+        self.server.send_text(self.user_id, f"/start {self.code}", token=self.token)
+
+    def _press(self, message: StoredMessage, data: str) -> None:
+        self._last = (message.message_id, data)
+        self._query = self.server.press_button(
+            self.user_id, message.message_id, data, token=self.token
+        )
+
+    def _act(self, message: StoredMessage) -> bool:
+        """Taps what the message asks for; returns False when there is nothing to tap."""
+        kinds = _prefixes(message)
+        if "s" in kinds:  # the profile card with its share button: finished
+            self.saw_result = self.done = True
+            return True
+        for button in message.buttons:
+            data = str(button.get("callback_data", ""))
+            parts = data.split(":")
+            if parts[0] == "a" and len(parts) == 4 and self.sheet.get(parts[2]) == parts[3]:
+                self.pressed[parts[2]] = parts[3]
+                self._press(message, data)
+                return True
+        for prefix in ("r", "c"):  # resume offer, welcome with consent
+            for button in message.buttons:
+                if str(button.get("callback_data", "")).startswith(f"{prefix}:"):
+                    self._press(message, str(button["callback_data"]))
+                    return True
+        return False
+
+    def _answered_all(self) -> bool:
+        return self.pressed.keys() >= self.sheet.keys()
+
+    def _run_over(self) -> bool:
+        if self._query is None:
+            return False
+        answer = self.server.callback_answer(self._query, self.token) or {}
+        return bool(answer) and self._answered_all() and bool(answer.get("text"))
+
+    def _retry(self) -> None:
+        """Taps again after the bot stayed silent: the same button, else /start."""
+        self.retries += 1
+        if self._run_over():  # a re-tap after a crash: the run was completed before
+            self.done = True
+            return
+        current = self._keyboard(None)
+        if current is not None and self._act(current):
+            return
+        if self._answered_all():  # "thanks" shown, the result never came: the run is stored
+            self.done = True
+            return
+        self._start()
+
+    async def walk(self) -> None:
+        """Joins, consents and answers until the result card (or a stored, silent finish)."""
+        notifier = self.server.world.notifier
+        end = time.monotonic() + self.deadline
+        mark = self.server.mark()
+        self._start()
+        quiet_since = time.monotonic()
+        tapped = time.perf_counter()
+        while not self.done:
+            message = self._keyboard(mark)
+            if message is not None:
+                mark = self.server.mark()
+                self.latencies.append(time.perf_counter() - tapped)
+                if self._act(message):
+                    tapped, quiet_since = time.perf_counter(), time.monotonic()
+                    continue
+            now = time.monotonic()
+            if now > end:
+                raise TimeoutError(f"participant {self.user_id} did not finish in time")
+            if now - quiet_since >= self.patience:
+                mark = self.server.mark()
+                self._retry()
+                quiet_since = time.monotonic()
+                continue
+            await notifier.wait(min(self.patience - (now - quiet_since), end - now) + 0.01)
