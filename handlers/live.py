@@ -43,6 +43,11 @@ def min_gap(services: Services) -> float:
     return max(services.live_interval, 60.0 / LIVE_EDITS_PER_MINUTE)
 
 
+def mark_group_message(services: Services, chat_id: int) -> None:
+    """Counts a message just sent to the group, so the next live edit keeps its distance."""
+    services.extra.setdefault(_LAST_KEY, {})[chat_id] = time.monotonic()
+
+
 def render_live(
     services: Services,
     workshop: Workshop,

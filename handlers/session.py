@@ -13,7 +13,7 @@ from handlers.callbacks import Action, BadCallback, parse
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext
 from handlers.flow import write_tx
-from handlers.live import live_snapshot, pin_quietly
+from handlers.live import live_snapshot, mark_group_message, pin_quietly
 from handlers.moderation import (
     GroupCommand,
     group_workshop,
@@ -64,6 +64,7 @@ async def _post_live(ctx: DTeamContext, cmd: GroupCommand, workshop_id: int) -> 
     sent = await send(ctx, cmd.chat_id, text)
     if sent is None:
         return
+    mark_group_message(services, cmd.chat_id)
     async with services.db.write() as session:
         await set_live(session, workshop_id=workshop_id, message_id=sent.message_id, text=text)
     await pin_quietly(ctx, cmd.chat_id, sent.message_id)
