@@ -107,7 +107,7 @@ def build_application(
     app.bot_data[METRICS_KEY] = metrics
     app.add_handlers(all_handlers())
     live.register_jobs(app)
-    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    app.add_error_handler(errors.on_error)
     return app
 
 

@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return asyncio.run(run_demo(settings, participants=args.participants, out=args.out))
+        code: int = asyncio.run(run_demo(settings, participants=args.participants, out=args.out))
+        return code
     if args.command == "sandbox":
         from sandbox.cli import main as sandbox_main
 

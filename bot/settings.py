@@ -100,8 +100,8 @@ def load_settings(env_file: Path | None = None, **overrides: object) -> Settings
     """Reads the settings; raises SettingsError with one readable line per problem."""
     try:
         if env_file is not None:
-            return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
-        return Settings(**overrides)  # type: ignore[arg-type]
+            return Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type]
+        return Settings.model_validate(overrides)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

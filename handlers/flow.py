@@ -82,12 +82,13 @@ async def show_current(
         async with services.db.read() as session:
             answers = await get_answers(session, run_id=run.id)  # type: ignore[arg-type]
     assert run.current_item is not None
+    assert run.id is not None
     text, markup = render.question(
         services,
         run_id=run.id,
         item_id=run.current_item,
         answers=answers,
-        lang=lang,  # type: ignore[arg-type]
+        lang=lang,
     )
     shown = await edit_or_send(ctx, chat_id, message_id, text, markup)
     if shown is not None and shown != run.message_id:

@@ -6,6 +6,7 @@ import secrets
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import Participant, Run
 from storage.types import utcnow
@@ -20,7 +21,9 @@ def new_pseudonym() -> str:
 
 async def get_participant(session: AsyncSession, *, telegram_id: int) -> Participant | None:
     """Returns the participant with this Telegram user id, if known."""
-    res = await session.execute(select(Participant).where(Participant.telegram_id == telegram_id))
+    res = await session.execute(
+        select(Participant).where(col(Participant.telegram_id) == telegram_id)
+    )
     return res.scalar_one_or_none()
 
 
@@ -75,13 +78,13 @@ async def mark_blocked(session: AsyncSession, *, telegram_id: int) -> None:
     """Records that the user blocked the bot, so nobody messages them again."""
     await session.execute(
         update(Participant)
-        .where(Participant.telegram_id == telegram_id, Participant.blocked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(Participant.telegram_id) == telegram_id, col(Participant.blocked_at).is_(None))
         .values(blocked_at=utcnow())
     )
 
 
 async def delete_participant(session: AsyncSession, *, participant_id: int) -> int:
     """Deletes the participant with all their runs, answers and results; returns runs deleted."""
-    runs = await session.execute(delete(Run).where(Run.participant_id == participant_id))  # type: ignore[arg-type]
-    await session.execute(delete(Participant).where(Participant.id == participant_id))  # type: ignore[arg-type]
+    runs = await session.execute(delete(Run).where(col(Run.participant_id) == participant_id))
+    await session.execute(delete(Participant).where(col(Participant.id) == participant_id))
     return int(getattr(runs, "rowcount", 0) or 0)

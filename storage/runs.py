@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -17,8 +20,9 @@ FINISHED = "finished"
 ABANDONED = "abandoned"
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+def _insert(session: AsyncSession) -> Any:
+    """Returns the dialect's INSERT (both have ON CONFLICT, with different classes)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def mark_processed(session: AsyncSession, *, update_id: int) -> bool:
@@ -44,7 +48,7 @@ async def start_run(
     """Starts a new run; any run still in progress for the participant is abandoned."""
     await session.execute(
         update(Run)
-        .where(Run.participant_id == participant_id, Run.status == IN_PROGRESS)  # type: ignore[arg-type]
+        .where(col(Run.participant_id) == participant_id, col(Run.status) == IN_PROGRESS)
         .values(status=ABANDONED, updated_at=utcnow())
     )
     run = Run(
@@ -63,8 +67,8 @@ async def active_run(session: AsyncSession, *, participant_id: int) -> Run | Non
     """Returns the participant's run in progress, if any."""
     res = await session.execute(
         select(Run)
-        .where(Run.participant_id == participant_id, Run.status == IN_PROGRESS)  # type: ignore[arg-type]
-        .order_by(Run.id.desc())  # type: ignore[union-attr]
+        .where(col(Run.participant_id) == participant_id, col(Run.status) == IN_PROGRESS)
+        .order_by(col(Run.id).desc())
         .limit(1)
     )
     return res.scalar_one_or_none()
@@ -74,8 +78,8 @@ async def latest_finished_run(session: AsyncSession, *, participant_id: int) -> 
     """Returns the participant's most recent finished run, if any."""
     res = await session.execute(
         select(Run)
-        .where(Run.participant_id == participant_id, Run.status == FINISHED)  # type: ignore[arg-type]
-        .order_by(Run.id.desc())  # type: ignore[union-attr]
+        .where(col(Run.participant_id) == participant_id, col(Run.status) == FINISHED)
+        .order_by(col(Run.id).desc())
         .limit(1)
     )
     return res.scalar_one_or_none()
@@ -83,7 +87,7 @@ async def latest_finished_run(session: AsyncSession, *, participant_id: int) -> 
 
 async def get_run(session: AsyncSession, *, run_id: int, lock: bool = False) -> Run | None:
     """Returns a run; with lock, holds it FOR UPDATE (PostgreSQL) until the transaction ends."""
-    stmt = select(Run).where(Run.id == run_id)  # type: ignore[arg-type]
+    stmt = select(Run).where(col(Run.id) == run_id)
     if lock:
         stmt = stmt.with_for_update()
     res = await session.execute(stmt)
@@ -109,7 +113,7 @@ async def record_answer(
 async def get_answers(session: AsyncSession, *, run_id: int) -> dict[str, str]:
     """Returns the run's answers as item id -> option id."""
     res = await session.execute(
-        select(Answer.item_id, Answer.option_id).where(Answer.run_id == run_id)  # type: ignore[arg-type]
+        select(col(Answer.item_id), col(Answer.option_id)).where(col(Answer.run_id) == run_id)
     )
     return dict(res.all())
 
@@ -124,9 +128,7 @@ async def move_to(session: AsyncSession, *, run: Run, item_id: str | None) -> No
 async def set_run_message(session: AsyncSession, *, run: Run, message_id: int) -> None:
     """Remembers the private message that shows the run's current question."""
     run.message_id = message_id
-    await session.execute(
-        update(Run).where(Run.id == run.id).values(message_id=message_id)  # type: ignore[arg-type]
-    )
+    await session.execute(update(Run).where(col(Run.id) == run.id).values(message_id=message_id))
 
 
 async def finish_run(session: AsyncSession, *, run: Run, result: Classification) -> Result:
@@ -137,17 +139,8 @@ async def finish_run(session: AsyncSession, *, run: Run, result: Classification)
     run.finished_at = now
     run.updated_at = now
     session.add(run)
-    row = Result(
-        run_id=run.id,  # type: ignore[arg-type]
-        main_type=str(result.main_type),
-        second_type=str(result.second_type),
-        mixed=result.mixed,
-        affinities={str(k): float(v) for k, v in result.affinities.items()},
-        deciding=list(result.deciding),
-        profile={str(k): float(v) for k, v in result.profile.items()},
-        model_version=result.model_version,
-        created_at=now,
-    )
+    assert run.id is not None
+    row = _result_row(run.id, result, now)
     await session.merge(row)
     return row
 
@@ -171,16 +164,15 @@ async def run_of(
     return None if row is None else (row[0], row[1], row[2])
 
 
-async def advance(
-    session: AsyncSession, *, run_id: int, from_item: str, to_item: str, detach: bool = False
+async def _move_from(
+    session: AsyncSession, *, run_id: int, from_item: str, values: dict[str, object], detach: bool
 ) -> bool:
-    """Moves the run from one question to the next; False if it was not at from_item any more.
+    """Updates the run only while it is in progress at from_item; True if this call did it.
 
     The condition on current_item makes a double tap or a race lose cleanly, without a lock.
     """
-    values: dict[str, object] = {"current_item": to_item, "updated_at": utcnow()}
     if detach:
-        values["workshop_id"] = None
+        values = values | {"workshop_id": None}
     res = await session.execute(
         update(Run)
         .where(
@@ -191,6 +183,16 @@ async def advance(
         .values(**values)
     )
     return bool(getattr(res, "rowcount", 0))
+
+
+async def advance(
+    session: AsyncSession, *, run_id: int, from_item: str, to_item: str, detach: bool = False
+) -> bool:
+    """Moves the run from one question to the next; False if it was not at from_item any more."""
+    values: dict[str, object] = {"current_item": to_item, "updated_at": utcnow()}
+    return await _move_from(
+        session, run_id=run_id, from_item=from_item, values=values, detach=detach
+    )
 
 
 async def complete(
@@ -209,30 +211,23 @@ async def complete(
         "finished_at": now,
         "updated_at": now,
     }
-    if detach:
-        values["workshop_id"] = None
-    res = await session.execute(
-        update(Run)
-        .where(
-            col(Run.id) == run_id,
-            col(Run.status) == IN_PROGRESS,
-            col(Run.current_item) == from_item,
-        )
-        .values(**values)
-    )
-    if not getattr(res, "rowcount", 0):
+    if not await _move_from(
+        session, run_id=run_id, from_item=from_item, values=values, detach=detach
+    ):
         return False
-    session.add(
-        Result(
-            run_id=run_id,
-            main_type=str(result.main_type),
-            second_type=str(result.second_type),
-            mixed=result.mixed,
-            affinities={str(k): float(v) for k, v in result.affinities.items()},
-            deciding=list(result.deciding),
-            profile={str(k): float(v) for k, v in result.profile.items()},
-            model_version=result.model_version,
-            created_at=now,
-        )
-    )
+    session.add(_result_row(run_id, result, now))
     return True
+
+
+def _result_row(run_id: int, result: Classification, now: datetime) -> Result:
+    return Result(
+        run_id=run_id,
+        main_type=str(result.main_type),
+        second_type=str(result.second_type),
+        mixed=result.mixed,
+        affinities={str(k): float(v) for k, v in result.affinities.items()},
+        deciding=list(result.deciding),
+        profile={str(k): float(v) for k, v in result.profile.items()},
+        model_version=result.model_version,
+        created_at=now,
+    )

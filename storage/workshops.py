@@ -6,6 +6,7 @@ import secrets
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import Workshop
 from storage.types import utcnow
@@ -21,14 +22,14 @@ async def get_workshop(session: AsyncSession, *, workshop_id: int) -> Workshop |
 
 async def get_workshop_by_code(session: AsyncSession, *, code: str) -> Workshop | None:
     """Returns the workshop with this join code."""
-    res = await session.execute(select(Workshop).where(Workshop.code == code))  # type: ignore[arg-type]
+    res = await session.execute(select(Workshop).where(col(Workshop.code) == code))
     return res.scalar_one_or_none()
 
 
 async def mark_live_dirty(session: AsyncSession, *, workshop_id: int) -> None:
     """Flags the workshop's live message for the next combined edit."""
     await session.execute(
-        update(Workshop).where(Workshop.id == workshop_id).values(live_dirty=True)  # type: ignore[arg-type]
+        update(Workshop).where(col(Workshop.id) == workshop_id).values(live_dirty=True)
     )
 
 
@@ -52,8 +53,8 @@ async def current_workshop(session: AsyncSession, *, chat_id: int) -> Workshop |
     """Returns the group's newest workshop (open or closed), if any."""
     res = await session.execute(
         select(Workshop)
-        .where(Workshop.chat_id == chat_id)  # type: ignore[arg-type]
-        .order_by(Workshop.id.desc())  # type: ignore[union-attr]
+        .where(col(Workshop.chat_id) == chat_id)
+        .order_by(col(Workshop.id).desc())
         .limit(1)
     )
     return res.scalar_one_or_none()
@@ -71,8 +72,8 @@ async def open_workshops(session: AsyncSession, *, limit: int = 20) -> list[Work
     """Returns open workshops, newest first (at most limit)."""
     res = await session.execute(
         select(Workshop)
-        .where(Workshop.status == OPEN)  # type: ignore[arg-type]
-        .order_by(Workshop.id.desc())  # type: ignore[union-attr]
+        .where(col(Workshop.status) == OPEN)
+        .order_by(col(Workshop.id).desc())
         .limit(limit)
     )
     return list(res.scalars())
@@ -82,7 +83,7 @@ async def move_chat(session: AsyncSession, *, old_chat_id: int, new_chat_id: int
     """Moves a group's workshops to its new chat id (group upgraded to supergroup)."""
     res = await session.execute(
         update(Workshop)
-        .where(Workshop.chat_id == old_chat_id)  # type: ignore[arg-type]
+        .where(col(Workshop.chat_id) == old_chat_id)
         .values(chat_id=new_chat_id, live_dirty=True)
     )
     return int(getattr(res, "rowcount", 0) or 0)
@@ -92,8 +93,8 @@ async def dirty_workshops(session: AsyncSession, *, limit: int = 200) -> list[Wo
     """Returns workshops whose live message waits for an edit, oldest first."""
     res = await session.execute(
         select(Workshop)
-        .where(Workshop.live_dirty.is_(True))  # type: ignore[attr-defined]
-        .order_by(Workshop.id)  # type: ignore[arg-type]
+        .where(col(Workshop.live_dirty).is_(True))
+        .order_by(col(Workshop.id))
         .limit(limit)
     )
     return list(res.scalars())
@@ -103,7 +104,7 @@ async def claim_live(session: AsyncSession, *, workshop_id: int) -> bool:
     """Clears the dirty flag if still set; True for the one caller that cleared it."""
     res = await session.execute(
         update(Workshop)
-        .where(Workshop.id == workshop_id, Workshop.live_dirty.is_(True))  # type: ignore[arg-type,attr-defined]
+        .where(col(Workshop.id) == workshop_id, col(Workshop.live_dirty).is_(True))
         .values(live_dirty=False)
     )
     return bool(getattr(res, "rowcount", 0))
@@ -115,6 +116,6 @@ async def set_live(
     """Remembers the live message of a workshop and the text it shows."""
     await session.execute(
         update(Workshop)
-        .where(Workshop.id == workshop_id)  # type: ignore[arg-type]
+        .where(col(Workshop.id) == workshop_id)
         .values(live_message_id=message_id, live_text=text)
     )

@@ -10,7 +10,7 @@ from bot.cli import main
 from bot.settings import SettingsError, load_settings
 from bot.webhook import webhook_config
 
-TOKEN = "123456:TEST-token-for-config"  # noqa: S105 - a test token
+TOKEN = "123456:TEST-token-for-config"
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,7 @@ def test_path_from_url_or_setting(url: str, path: str | None, served: str) -> No
     settings = load_settings(
         bot_token=TOKEN,
         webhook_url=url,
-        webhook_secret="s-1",  # noqa: S106
+        webhook_secret="s-1",
         webhook_path=path,
     )
     assert webhook_config(settings) == (url, "s-1", served)

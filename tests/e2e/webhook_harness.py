@@ -18,7 +18,7 @@ from storage.database import Database
 from storage.models import Answer, Participant, Run
 from tests.e2e.harness import make_settings
 
-SECRET = "webhook-Secret_42"  # noqa: S105 - a test secret
+SECRET = "webhook-Secret_42"
 
 
 def free_port() -> int:

@@ -45,7 +45,7 @@ async def command(
     predicate: Callable[[StoredMessage], bool] = lambda _m: True,
     *,
     where: int | None = None,
-    timeout: float = 15.0,  # noqa: ASYNC109 - test helper, like sandbox.wait_for
+    timeout: float = 15.0,
 ) -> StoredMessage:
     """Sends a command in a chat and waits for a matching bot message (in `where`)."""
     mark = sandbox.mark()
@@ -136,7 +136,7 @@ async def wait_live(
     sandbox: BotApiServer,
     chat_id: int,
     needle: str,
-    timeout: float = 30,  # noqa: ASYNC109 - test helper, like sandbox.wait_for
+    timeout: float = 30,
 ) -> str:
     """Waits until the group's live message contains needle; returns its text."""
     msg = await sandbox.wait_for(

@@ -11,7 +11,7 @@ from telegram import Bot
 from sandbox.context import Settings
 from sandbox.server import BotApiServer
 
-TOKEN = "123456:TEST-token_abc"  # noqa: S105 - a sandbox token
+TOKEN = "123456:TEST-token_abc"
 USER = 1001
 
 

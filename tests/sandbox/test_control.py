@@ -64,7 +64,7 @@ async def test_wait_over_http(server: BotApiServer, bot: Bot, http: aiohttp.Clie
 
 async def test_serve_prints_summary(capsys: pytest.CaptureFixture[str]) -> None:
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(port=0, token="42:abc", stop=stop))  # noqa: S106
+    task = asyncio.create_task(serve(port=0, token="42:abc", stop=stop))
     await asyncio.sleep(0.2)
     stop.set()
     await task

@@ -63,7 +63,7 @@ async def test_delivery_with_secret_and_retry(
     server: BotApiServer, bot: Bot, receiver: Receiver
 ) -> None:
     receiver.failures = 2
-    secret = "s3cr3t-_token"  # noqa: S105 - a test secret
+    secret = "s3cr3t-_token"
     await bot.set_webhook(receiver.url, secret_token=secret)
     server.send_text(USER, "/start")
     await receiver.wait(1)
@@ -118,4 +118,4 @@ async def test_only_loopback_urls(bot: Bot) -> None:
     with pytest.raises(BadRequest, match="loopback"):
         await bot.set_webhook("https://example.org/hook")
     with pytest.raises(BadRequest, match="secret token"):
-        await bot.set_webhook("http://127.0.0.1:1/hook", secret_token="bad secret!")  # noqa: S106
+        await bot.set_webhook("http://127.0.0.1:1/hook", secret_token="bad secret!")
