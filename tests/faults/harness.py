@@ -1,0 +1,200 @@
+"""The fault suite's harness: the bot as a real subprocess against a sandbox in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.demo_crowd import Walker, answer_sheets
+from sandbox.context import Settings as SandboxSettings
+from sandbox.models import StoredMessage
+from sandbox.server import BotApiServer
+from storage.database import Database
+from storage.models import Answer, Participant, Run
+from typology.questionnaire import load_questionnaire
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "777777:fault-suite-token"
+SECRET = "fault-Secret_7"
+GROUP, MODERATOR = -100_7777, 7777
+FULL = os.environ.get("DTEAM_FAULTS_FULL") == "1"  # scripts/faults: the documented full size
+_CODE = re.compile(r"\?start=([A-Za-z0-9_-]+)$")
+
+
+def free_port() -> int:
+    """Returns a loopback port that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_sandbox() -> BotApiServer:
+    """A sandbox that retries webhook deliveries quickly, with a group and its moderator."""
+    return BotApiServer(
+        settings=SandboxSettings(webhook_backoff=0.05, webhook_backoff_max=0.5, webhook_timeout=10)
+    )
+
+
+def make_world(server: BotApiServer) -> None:
+    """Registers the bot, a group with the bot as admin, and the moderator as its creator."""
+    server.add_bot(TOKEN, username="dteam_fault_bot")
+    server.add_group(GROUP, "Störfall-Gruppe")
+    server.add_user(MODERATOR, "Moderatorin")
+    server.set_member(GROUP, MODERATOR, "creator")
+    server.set_member(GROUP, int(TOKEN.split(":")[0]), "administrator", can_pin_messages=True)
+
+
+class BotSubprocess:
+    """`python -m bot.cli run [--webhook]` pointed at the sandbox; start, kill, restart."""
+
+    def __init__(
+        self, server: BotApiServer, database_url: str, log: Path, *, webhook: bool = False
+    ) -> None:
+        self.webhook, self.log = webhook, log
+        port = free_port()
+        self.env = {
+            **os.environ,
+            "DTEAM_BOT_TOKEN": TOKEN,
+            "DTEAM_API_URL": server.root,
+            "DTEAM_DATABASE_URL": database_url,
+            "DTEAM_LISTEN_PORT": str(port),
+            "DTEAM_LOG_LEVEL": "INFO",
+            "DTEAM_THROTTLE": "false",  # the sandbox's limits are off; measure the faults
+            "DTEAM_LIVE_INTERVAL": "1.0",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if webhook:
+            self.env.update(
+                DTEAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", DTEAM_WEBHOOK_SECRET=SECRET
+            )
+        self.proc: asyncio.subprocess.Process | None = None
+        self.starts = 0
+
+    async def start(self) -> None:
+        """Starts the bot and waits until it polls (or its webhook is set)."""
+        cmd = [sys.executable, "-m", "bot.cli", "run", *(["--webhook"] if self.webhook else [])]
+        with self.log.open("ab") as sink:
+            sink.write(f"=== start {self.starts + 1}: {' '.join(cmd[2:])}\n".encode())
+        self.proc = await asyncio.create_subprocess_exec(
+            *cmd, env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        self.starts += 1
+        ready = asyncio.Event()
+        asyncio.get_running_loop().create_task(self._drain(self.proc, ready))
+        await asyncio.wait_for(ready.wait(), 60)
+
+    async def _drain(self, proc: asyncio.subprocess.Process, ready: asyncio.Event) -> None:
+        assert proc.stdout is not None
+        marker = "webhook http" if self.webhook else "polling http"
+        with self.log.open("ab") as sink:
+            while line := await proc.stdout.readline():
+                sink.write(line)
+                sink.flush()
+                if marker in line.decode(errors="replace"):
+                    ready.set()
+        ready.set()  # exited: let start() go on and fail on its own
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, whatever was in memory is gone."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+            await self.proc.wait()
+
+    async def stop(self) -> None:
+        """SIGTERM, as `docker stop` does; kills after 30 s."""
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        self.proc.terminate()
+        try:
+            await asyncio.wait_for(self.proc.wait(), 30)
+        except TimeoutError:
+            await self.kill()
+
+    @property
+    def alive(self) -> bool:
+        """Whether the process is running."""
+        return self.proc is not None and self.proc.returncode is None
+
+    def log_text(self) -> str:
+        """Everything the bot logged in this test, all starts together."""
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+async def open_session(server: BotApiServer) -> str:
+    """Sends /session as the moderator; returns the join code from the QR message."""
+    mark = server.mark()
+    server.send_text(MODERATOR, "/session Störfall", chat_id=GROUP)
+    qr: StoredMessage = await server.wait_for(
+        lambda m: m.photo is not None, 30, chat_id=GROUP, since=mark
+    )
+    match = _CODE.search(str(qr.buttons[0].get("url", "")))
+    assert match, qr.buttons
+    return match[1]
+
+
+def walkers(
+    server: BotApiServer, code: str, n: int, *, first: int = 50_000, patience: float = 3.0
+) -> list[Walker]:
+    """n participants with answer sheets that lean to different types."""
+    sheets = answer_sheets(load_questionnaire(), n, seed=first)
+    return [
+        Walker(server, first + i, code, sheet, token=TOKEN, patience=patience, deadline=180)
+        for i, sheet in enumerate(sheets)
+    ]
+
+
+@dataclass
+class Stored:
+    """What the database holds for one participant."""
+
+    runs: int
+    finished: int
+    answers: dict[str, str]
+
+
+async def stored_runs(database_url: str, user_ids: list[int]) -> dict[int, Stored]:
+    """Reads runs and the finished run's answers for each Telegram user id."""
+    db = Database(database_url)
+    out: dict[int, Stored] = {}
+    try:
+        async with db.read() as s:
+            rows = (
+                await s.execute(
+                    select(Participant.telegram_id, Run.id, Run.status)
+                    .join(Run, col(Run.participant_id) == col(Participant.id))
+                    .where(col(Participant.telegram_id).in_(user_ids))
+                )
+            ).all()
+            for uid in user_ids:
+                mine = [r for r in rows if r[0] == uid]
+                done = [r[1] for r in mine if r[2] == "finished"]
+                answers: dict[str, str] = {}
+                if done:
+                    got = await s.execute(
+                        select(Answer.item_id, Answer.option_id).where(
+                            col(Answer.run_id) == done[-1]
+                        )
+                    )
+                    answers = {str(i): str(o) for i, o in got.all()}
+                out[uid] = Stored(len(mine), len(done), answers)
+    finally:
+        await db.dispose()
+    return out
+
+
+async def answered(people: list[Walker], share: float) -> None:
+    """Waits until the participants together pressed `share` of all their answers."""
+    total = sum(len(w.sheet) for w in people)
+    notifier = people[0].server.world.notifier
+    while sum(len(w.pressed) for w in people) < share * total:
+        await notifier.wait(0.1)
