@@ -52,6 +52,7 @@ class Walker:
     patience: float = 5.0
     deadline: float = 120.0
     language: str = "de"
+    retry_on: str | None = None  # a bot message asking to tap again (e.g. database trouble)
     pressed: dict[str, str] = field(default_factory=dict)
     retries: int = 0
     saw_result: bool = False
@@ -111,6 +112,15 @@ class Walker:
         answer = self.server.callback_answer(self._query, self.token) or {}
         return bool(answer) and self._answered_all() and bool(answer.get("text"))
 
+    def _told_to_retry(self, since: int) -> bool:
+        fragment = self.retry_on
+        if fragment is None:
+            return False
+        told = self.server.find(
+            lambda m: fragment in m.body, chat_id=self.user_id, since=since, token=self.token
+        )
+        return told is not None
+
     def _retry(self) -> None:
         """Taps again after the bot stayed silent: the same button, else /start."""
         self.retries += 1
@@ -141,6 +151,11 @@ class Walker:
                 if self._act(message):
                     tapped, quiet_since = time.perf_counter(), time.monotonic()
                     continue
+            if self._told_to_retry(mark):
+                mark = self.server.mark()
+                self._retry()
+                quiet_since = time.monotonic()
+                continue
             now = time.monotonic()
             if now > end:
                 raise TimeoutError(f"participant {self.user_id} did not finish in time")
