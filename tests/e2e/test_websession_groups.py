@@ -6,6 +6,7 @@ import asyncio
 import re
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from sandbox.server import BotApiServer
 from storage.database import Database
@@ -74,7 +75,9 @@ async def test_teams_of_four_differ_by_at_most_one(sandbox: BotApiServer, bot: B
     try:
         async with db.read() as s:
             teams = list(
-                (await s.execute(select(Run.team).where(Run.status == "finished"))).scalars()
+                (
+                    await s.execute(select(col(Run.team)).where(col(Run.status) == "finished"))
+                ).scalars()
             )
     finally:
         await db.dispose()
