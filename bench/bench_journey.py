@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -54,6 +56,12 @@ async def _drain(proc: asyncio.subprocess.Process) -> None:
             sink.write(line)
 
 
+def _cpu_seconds(proc: asyncio.subprocess.Process) -> float:
+    """CPU time (user + system, all threads) the process has used so far."""
+    times = psutil.Process(proc.pid).cpu_times()
+    return float(times.user + times.system)
+
+
 async def _stop(proc: asyncio.subprocess.Process) -> None:
     proc.terminate()
     await asyncio.wait_for(proc.wait(), 30)
@@ -72,7 +80,9 @@ async def _pair(n: int, throttle: bool, database_url: str | None) -> None:
         env,
         "ready",
     )
+    cpu = _cpu_seconds(bare)
     base = await click_through(server, BARE_TOKEN, n, "bare PTB bot", presses=PRESSES)
+    base.cpu = _cpu_seconds(bare) - cpu
     await _stop(bare)
     with tempfile.TemporaryDirectory() as tmp:
         env.update(
@@ -85,7 +95,9 @@ async def _pair(n: int, throttle: bool, database_url: str | None) -> None:
         )
         label = "D-Team (PostgreSQL)" if database_url else "D-Team (SQLite)"
         dteam = await _spawn([sys.executable, "-m", "bot.cli", "run"], env, "polling")
+        cpu = _cpu_seconds(dteam)
         ours = await click_through(server, DTEAM_TOKEN, n, label, presses=PRESSES)
+        ours.cpu = _cpu_seconds(dteam) - cpu
         await _stop(dteam)
     await server.stop()
     mode = "throttled to Telegram's 30 msg/s" if throttle else "unthrottled (processing capacity)"

@@ -21,6 +21,7 @@ class Figures:
     elapsed: float = 0.0
     latencies: list[float] = field(default_factory=list)
     failures: int = 0
+    cpu: float = 0.0  # CPU seconds the bot process spent, when measured
 
     @property
     def per_second(self) -> float:
@@ -39,7 +40,8 @@ class Figures:
         return (
             f"{self.label:<22} {self.participants:>4} participants  {self.presses:>6} presses  "
             f"{self.per_second:8.1f} updates/s  p50 {self.pct(0.5):7.1f} ms  "
-            f"p99 {self.pct(0.99):7.1f} ms  failures {self.failures}"
+            f"p99 {self.pct(0.99):7.1f} ms  bot CPU {1000 * self.cpu / max(self.presses, 1):5.2f}"
+            f" ms/press  failures {self.failures}"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -20,11 +21,10 @@ from storage.runs import (
     IN_PROGRESS,
     advance,
     complete,
-    get_answers,
     get_run,
     move_to,
     record_answer,
-    run_of,
+    run_state,
 )
 from storage.workshops import OPEN, mark_live_dirty
 from typology.charts import affinity_chart
@@ -74,20 +74,22 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
     # Read and decide outside the write transaction: on SQLite writers queue one at a time,
     # so the write below is only the three statements that must be atomic.
     async with services.db.read() as session:
-        found = await run_of(session, run_id=run_id, telegram_id=user.id)
-        answers = await get_answers(session, run_id=run_id) if found else {}
-        participant = found[1] if found else await get_participant(session, telegram_id=user.id)
+        found = await run_state(session, run_id=run_id, telegram_id=user.id)
+        participant = found.participant if found else None
+        if participant is None:
+            participant = await get_participant(session, telegram_id=user.id)
+    answers = found.answers if found else {}
     lang = language_of(services, participant, user)
     out = Outcome()
     if found is None:
         out.toast = t.get(lang, "question.invalid")
-    elif found[0].status != IN_PROGRESS:
+    elif found.run.status != IN_PROGRESS:
         out.toast = t.get(lang, "question.run_over")
-    elif item_id != found[0].current_item or not _valid_option(services, item_id, option_id):
-        out.run, out.toast = found[0], t.get(lang, "question.stale")
+    elif item_id != found.run.current_item or not _valid_option(services, item_id, option_id):
+        out.run, out.toast = found.run, t.get(lang, "question.stale")
     else:
-        out.run = found[0]
-        workshop = found[2]
+        out.run = found.run
+        workshop = found.workshop
         out.left_workshop = workshop is not None and workshop.status != OPEN
         await _record(ctx, update, out, answers | {item_id: option_id}, item_id, option_id)
     await query.answer(out.toast)
@@ -164,7 +166,10 @@ async def _deliver_result(
     services, t = ctx.services, ctx.services.texts
     await edit_or_send(ctx, chat_id, message_id, t.get(lang, "result.thanks"))
     names = {k: render.type_name(services, k, lang) for k in result.affinities}
-    png = affinity_chart(result.affinities, lang=lang, title=t.get(lang, "result.chart_title"))
+    # Rendering takes tens of milliseconds: off the event loop, so other users' taps go on.
+    png = await asyncio.to_thread(
+        affinity_chart, result.affinities, lang=lang, title=t.get(lang, "result.chart_title")
+    )
     caption = t.get(lang, "result.caption", name=names[result.main_type])
     if await send_photo(ctx, chat_id, png, caption) is None:
         return

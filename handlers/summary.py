@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Update
@@ -59,7 +60,9 @@ async def post_summary(
     text = summary_text(services.texts, profiles, analysis, title=title, lang=lang)
     if not analysis.below_threshold:
         chart_title = services.texts.get(lang, "moderation.summary.chart_title")
-        png = composition_chart(analysis.counts, lang=lang, title=chart_title)
+        png = await asyncio.to_thread(
+            composition_chart, analysis.counts, lang=lang, title=chart_title
+        )
         caption = summary_caption(services.texts, analysis, title=title, lang=lang)
         await to_group(ctx, chat_id, lambda chat: send_photo(ctx, chat, png, caption))
     await to_group(ctx, chat_id, lambda chat: send(ctx, chat, text))

@@ -92,7 +92,14 @@ class Database:
 
 
 def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    # Reads run statement by statement in autocommit (each SELECT sees one consistent snapshot
+    # under WAL): no BEGIN and no ROLLBACK round trips through aiosqlite's thread per request.
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        connect_args={"timeout": 30},
+        pool_reset_on_return="rollback" if immediate else None,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
@@ -105,10 +112,10 @@ def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
-    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    if immediate:
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -150,18 +151,30 @@ async def get_result(session: AsyncSession, *, run_id: int) -> Result | None:
     return await session.get(Result, run_id)
 
 
-async def run_of(
-    session: AsyncSession, *, run_id: int, telegram_id: int
-) -> tuple[Run, Participant, Workshop | None] | None:
-    """Returns the run, its participant and workshop if the run is this user's, in one query."""
+@dataclass(frozen=True)
+class RunState:
+    """A run with its participant, workshop and answers, read in one round trip."""
+
+    run: Run
+    participant: Participant
+    workshop: Workshop | None
+    answers: dict[str, str]
+
+
+async def run_state(session: AsyncSession, *, run_id: int, telegram_id: int) -> RunState | None:
+    """Returns the run's state if the run is this Telegram user's, in one query."""
     res = await session.execute(
-        select(Run, Participant, Workshop)
+        select(Run, Participant, Workshop, col(Answer.item_id), col(Answer.option_id))
         .join(Participant, col(Participant.id) == col(Run.participant_id))
         .outerjoin(Workshop, col(Workshop.id) == col(Run.workshop_id))
+        .outerjoin(Answer, col(Answer.run_id) == col(Run.id))
         .where(col(Run.id) == run_id, col(Participant.telegram_id) == telegram_id)
     )
-    row = res.first()
-    return None if row is None else (row[0], row[1], row[2])
+    rows = res.all()
+    if not rows:
+        return None
+    answers = {item: option for *_, item, option in rows if item is not None}
+    return RunState(rows[0][0], rows[0][1], rows[0][2], answers)
 
 
 async def _move_from(
