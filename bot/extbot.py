@@ -9,6 +9,8 @@ from telegram.error import BadRequest
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.update_guard import TolerantUpdatesRequest
+
 log = logging.getLogger(__name__)
 
 _TOO_LATE = ("query is too old", "query id is invalid")
@@ -43,6 +45,6 @@ def make_bot(
         request=HTTPXRequest(connection_pool_size=pool_size),
         # One spare connection, so the final getUpdates at shutdown need not wait for the
         # cancelled long poll to release its connection.
-        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=60),
+        get_updates_request=TolerantUpdatesRequest(connection_pool_size=2, read_timeout=60),
         rate_limiter=rate_limiter,
     )
