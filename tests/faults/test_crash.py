@@ -35,7 +35,8 @@ async def test_sigkill_mid_session_loses_and_doubles_nothing(
         code = await open_session(server)
         # Webhook: Telegram re-delivers what the dead process never acknowledged, so people may
         # wait longer than a restart before tapping again; polling loses fetched updates.
-        people = walkers(server, code, N, patience=15.0 if webhook else 3.0)
+        # At full size the bot is slow enough under load that 3 s would look like a crash.
+        people = walkers(server, code, N, patience=15.0 if webhook else 10.0 if FULL else 3.0)
         started = time.monotonic()
         crowd = asyncio.gather(*(w.walk() for w in people))
         for share in (0.3, 0.7):  # two kills: early and late in the questionnaire
@@ -45,6 +46,7 @@ async def test_sigkill_mid_session_loses_and_doubles_nothing(
             await bot.start()
         await asyncio.wait_for(crowd, 240)
         elapsed = time.monotonic() - started
+        await asyncio.sleep(2)  # results still on their way
     finally:
         await bot.stop()
         await server.stop()
@@ -62,7 +64,14 @@ async def test_sigkill_mid_session_loses_and_doubles_nothing(
     assert "unhandled error" not in log
     assert bot.starts == 3
     retried = sum(w.retries for w in people)
-    no_card = sum(not w.saw_result for w in people)
+    no_card = sum(
+        not any(
+            str(b.get("callback_data", "")).startswith("s:")
+            for m in server.messages(w.user_id)
+            for b in m.buttons
+        )
+        for w in people
+    )
     print(  # noqa: T201 - the figures for docs/faults.md
         f"\n{'webhook' if webhook else 'polling'}: {N} participants, 2 x SIGKILL, "
         f"{elapsed:.1f} s, {retried} taps repeated, {no_card} without result card"

@@ -62,4 +62,5 @@ async def test_hostile_updates_crash_nothing(webhook: bool, tmp_path: Path) -> N
     log = bot.log_text()
     assert "unhandled error" not in log
     assert "Traceback" not in log
-    print(f"\n{'webhook' if webhook else 'polling'}: {N} hostile updates in {drained:.1f} s")  # noqa: T201
+    mode = "webhook" if webhook else "polling"
+    print(f"\n{mode}: {N} hostile updates, all taken after {drained:.1f} s")  # noqa: T201
