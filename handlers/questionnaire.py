@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
@@ -18,13 +19,18 @@ from handlers.sending import drop_keyboard, edit_or_send, send, send_photo
 from storage.models import Run
 from storage.participants import get_participant
 from storage.runs import (
+    FINISHED,
     IN_PROGRESS,
+    RunState,
     advance,
+    as_classification,
     complete,
+    get_result,
     get_run,
     move_to,
     record_answer,
     run_state,
+    set_run_message,
 )
 from storage.workshops import OPEN, mark_live_dirty
 from typology.charts import affinity_chart
@@ -78,11 +84,14 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
         participant = found.participant if found else None
         if participant is None:
             participant = await get_participant(session, telegram_id=user.id)
+        unseen = await _unseen_result(session, found, query.message.message_id)
     answers = found.answers if found else {}
     lang = language_of(services, participant, user)
     out = Outcome()
     if found is None:
         out.toast = t.get(lang, "question.invalid")
+    elif unseen is not None:
+        out.run, out.result = found.run, unseen  # finished, but the bot died before showing it
     elif found.run.status != IN_PROGRESS:
         out.toast = t.get(lang, "question.run_over")
     elif item_id != found.run.current_item or not _valid_option(services, item_id, option_id):
@@ -99,7 +108,7 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
     if out.left_workshop:
         await send(ctx, chat_id, t.get(lang, "question.workshop_closed"))
     if out.result is not None:
-        await _deliver_result(ctx, chat_id, message_id, out.result, lang)
+        await _deliver_result(ctx, chat_id, message_id, out.result, lang, out.run)
         return
     if out.run.current_item is None:
         return
@@ -110,6 +119,23 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
     await show_current(
         ctx, chat_id=chat_id, run=out.run, lang=lang, message_id=target, answers=known
     )
+
+
+async def _unseen_result(
+    session: AsyncSession, found: RunState | None, pressed_message_id: int
+) -> Result | None:
+    """Returns a finished run's result if its question message still had buttons when pressed.
+
+    Showing the result replaces that message, so a press on it means the person never saw it
+    (the bot stopped between storing the result and sending it).
+    """
+    if found is None or found.run.status != FINISHED or found.run.message_id != pressed_message_id:
+        return None
+    assert found.run.id is not None
+    row = await get_result(session, run_id=found.run.id)
+    if row is None:
+        return None
+    return as_classification(row, questionnaire_version=found.run.questionnaire_version)
 
 
 async def _record(
@@ -160,7 +186,7 @@ async def _record(
 
 
 async def _deliver_result(
-    ctx: DTeamContext, chat_id: int, message_id: int, result: Result, lang: str
+    ctx: DTeamContext, chat_id: int, message_id: int, result: Result, lang: str, run: Run
 ) -> None:
     """Sends the result: a thank-you, the affinity chart, the result text and the profile card."""
     services, t = ctx.services, ctx.services.texts
@@ -175,7 +201,7 @@ async def _deliver_result(
         return
     await send(ctx, chat_id, render.result_text(services, result, lang))
     profile = services.profiles[lang][result.main_type]
-    await send(
+    card = await send(
         ctx,
         chat_id,
         render.profile_card(services, profile, lang),
@@ -184,6 +210,9 @@ async def _deliver_result(
             [(t.get(lang, "moderation.teams.share_button"), cb(Action.SHARE_NAME, "on"))],
         ),
     )
+    if card is not None:  # shown: a repeated tap on the last question must not show it again
+        async with services.db.write() as session:
+            await set_run_message(session, run=run, message_id=card.message_id)
 
 
 async def on_back(update: Update, ctx: DTeamContext) -> None:

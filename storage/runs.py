@@ -15,6 +15,7 @@ from sqlmodel import col
 from storage.models import Answer, Participant, ProcessedUpdate, Result, Run, Workshop
 from storage.types import utcnow
 from typology.scoring import Result as Classification
+from typology.types import TypeId
 
 IN_PROGRESS = "in_progress"
 FINISHED = "finished"
@@ -149,6 +150,20 @@ async def finish_run(session: AsyncSession, *, run: Run, result: Classification)
 async def get_result(session: AsyncSession, *, run_id: int) -> Result | None:
     """Returns the stored classification of a run."""
     return await session.get(Result, run_id)
+
+
+def as_classification(row: Result, *, questionnaire_version: str) -> Classification:
+    """Turns a stored result back into the typology's value type (for showing it again)."""
+    return Classification(
+        main_type=TypeId(row.main_type),
+        second_type=TypeId(row.second_type),
+        mixed=row.mixed,
+        affinities={TypeId(k): float(v) for k, v in row.affinities.items()},
+        deciding=list(row.deciding),
+        profile=dict(row.profile),
+        model_version=row.model_version,
+        questionnaire_version=questionnaire_version,
+    )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.neighbors import NearestCentroid
 
 from typology.errors import (
     AnswerError,
@@ -162,17 +161,29 @@ class Classifier:
             raise ModelError(f"centroids must be {len(TYPES)} finite rows of {width} values")
         if self.temperature <= 0 or self.choice_weight < 0 or self.mixed_margin < 0:
             raise ModelError("temperature must be > 0, choice_weight and mixed_margin >= 0")
-        # Fitting NearestCentroid on one point per class reproduces exactly those centroids.
-        # Fit on two points around each centroid (defined, non-zero within-class spread), then
-        # pin the centroids to the stored values bit for bit.
-        labels = np.tile(np.arange(len(TYPES)), 2)
-        self.estimator = NearestCentroid().fit(np.vstack([cents + 1.0, cents - 1.0]), labels)
-        self.estimator.centroids_ = cents
+        self._centroids = cents
 
     @property
     def centroids(self) -> FloatArray:
         """The centroids, one row per type in canonical order."""
-        return np.asarray(self.estimator.centroids_, dtype=np.float64)
+        return self._centroids
+
+    @property
+    def estimator(self) -> Any:
+        """The model as a fitted scikit-learn NearestCentroid (for refits, checks and export).
+
+        Built on demand: classifying needs only the centroids, and importing scikit-learn costs
+        the running bot about 80 MB of memory.
+        """
+        from sklearn.neighbors import NearestCentroid
+
+        # Fit on two points around each centroid (defined, non-zero within-class spread), then
+        # pin the centroids to the stored values bit for bit.
+        labels = np.tile(np.arange(len(TYPES)), 2)
+        cents = self._centroids
+        est = NearestCentroid().fit(np.vstack([cents + 1.0, cents - 1.0]), labels)
+        est.centroids_ = cents
+        return est
 
     def _check(self, q: Questionnaire) -> None:
         if q.version != self.questionnaire_version:

@@ -217,3 +217,27 @@ async def test_429_storm_every_participant_still_finishes(
         assert sandbox.stats()["status_429"] > 0
     finally:
         await bot.stop()
+
+
+async def test_result_not_shown_after_a_failure_is_shown_on_the_next_tap(
+    sandbox: BotApiServer, bot: BotProcess
+) -> None:
+    """The last answer is stored, then Telegram fails; tapping again shows the result once."""
+    uma = Person(sandbox, 2009, "Uma")
+    q = await _answer_n(uma, await uma.join(), 14)
+    assert progress(q) == (15, 15)
+    last = answer_buttons(q)[0]["callback_data"]
+    sandbox.inject_fault(["editMessageText", "sendMessage"], status=502, count=30)
+    query = sandbox.press_button(uma.user_id, q.message_id, last)
+    await sandbox.wait_for_answer(query)
+    await asyncio.sleep(0.3)
+    sandbox.clear_faults()
+    assert not any((m.text or "").startswith("Steckbrief") for m in sandbox.messages(uma.user_id))
+    card = await uma.press_and_wait(q, last, lambda m: (m.text or "").startswith("Steckbrief"))
+    assert "Stärken" in (card.text or "")
+    again = sandbox.press_button(uma.user_id, q.message_id, last, check=False)
+    await sandbox.wait_for_answer(again)
+    await asyncio.sleep(0.3)
+    cards = [m for m in sandbox.messages(uma.user_id) if (m.text or "").startswith("Steckbrief")]
+    assert len(cards) == 1
+    assert await _count(bot, Run) == 1
