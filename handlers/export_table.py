@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Sequence
 from datetime import datetime
 
-import pandas as pd
+from openpyxl import Workbook
 
 from storage.groups import ExportRow
 from typology.types import TYPES
@@ -29,37 +30,57 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds") if value is not None else ""
 
 
-def export_frame(rows: Sequence[ExportRow], item_ids: Sequence[str]) -> pd.DataFrame:
+class Table:
+    """The export as a header and rows of plain values (no DataFrame: 10,000 runs stay small)."""
+
+    def __init__(self, columns: list[str], rows: list[list[object]]) -> None:
+        self.columns, self.rows = columns, rows
+
+    def __len__(self) -> int:
+        """Returns the number of runs."""
+        return len(self.rows)
+
+
+def export_frame(rows: Sequence[ExportRow], item_ids: Sequence[str]) -> Table:
     """Returns one row per run; answer columns are named after the question ids."""
-    affinity = [f"affinity_{t.value}" for t in TYPES]
-    records = []
+    columns = [*BASE_COLUMNS, *(f"affinity_{t.value}" for t in TYPES), *item_ids]
+    out: list[list[object]] = []
     for row in rows:
-        record: dict[str, object] = {
-            "participant": row.participant,
-            "run": row.run_id,
-            "status": row.status,
-            "language": row.language,
-            "started_at": _iso(row.started_at),
-            "finished_at": _iso(row.finished_at),
-            "team": row.team,
-            "main_type": row.main_type or "",
-            "second_type": row.second_type or "",
-            "mixed": row.mixed,
-        }
-        record.update({f"affinity_{t.value}": row.affinities.get(t.value) for t in TYPES})
-        record.update({item: row.answers.get(item, "") for item in item_ids})
-        records.append(record)
-    return pd.DataFrame.from_records(records, columns=[*BASE_COLUMNS, *affinity, *item_ids])
+        out.append(
+            [
+                row.participant,
+                row.run_id,
+                row.status,
+                row.language,
+                _iso(row.started_at),
+                _iso(row.finished_at),
+                row.team,
+                row.main_type or "",
+                row.second_type or "",
+                row.mixed,
+                *(row.affinities.get(t.value) for t in TYPES),
+                *(row.answers.get(item, "") for item in item_ids),
+            ]
+        )
+    return Table(columns, out)
 
 
-def to_csv(frame: pd.DataFrame) -> bytes:
+def to_csv(table: Table) -> bytes:
     """Returns the table as UTF-8 CSV (with BOM, so spreadsheet programs read umlauts)."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(table.columns)
+    writer.writerows(["" if v is None else v for v in row] for row in table.rows)
+    return buf.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(frame: pd.DataFrame) -> bytes:
-    """Returns the table as an XLSX workbook."""
+def to_xlsx(table: Table) -> bytes:
+    """Returns the table as an XLSX workbook, streamed row by row (openpyxl's write-only mode)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("runs")
+    sheet.append(table.columns)
+    for row in table.rows:
+        sheet.append(row)
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name="runs")
+    book.save(buf)
     return buf.getvalue()
