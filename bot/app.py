@@ -58,6 +58,18 @@ def build_services(settings: Settings, db: Database) -> Services:
     )
 
 
+# Telegram counts messages in sliding windows (30 in any second, 20 per group in any minute).
+# PTB's limiter is a leaky bucket that lets `max_rate` through at once and then drains at
+# max_rate/period, so within one window it admits up to burst + rate x window. Small buckets
+# keep that sum inside Telegram's windows: 5 + 25/s x 1 s = 30; 3 + 15/min x 1 min = 18.
+PACING = {
+    "overall_max_rate": 5,
+    "overall_time_period": 0.2,
+    "group_max_rate": 3,
+    "group_time_period": 12,
+}
+
+
 def all_handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
     """Returns every handler in the order they are tried. Order matters!"""
     return [
@@ -88,7 +100,8 @@ def build_application(
     limiter = CountingRateLimiter(
         metrics,
         max_retries=settings.max_retries,
-        **({} if settings.throttle else {"overall_max_rate": 0, "group_max_rate": 0}),
+        pace_chats=settings.throttle,
+        **(PACING if settings.throttle else {"overall_max_rate": 0, "group_max_rate": 0}),
     )
     bot = make_bot(
         token=settings.bot_token.get_secret_value(),

@@ -7,6 +7,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
@@ -86,12 +87,31 @@ def _metric(name: str, kind: str, help_text: str, value: int) -> list[str]:
 Callback = Callable[..., Coroutine[Any, Any, Any]]
 
 
-class CountingRateLimiter(AIORateLimiter):
-    """PTB's AIORateLimiter that also counts every 429 (RetryAfter) it sees."""
+_MESSAGE_METHODS = ("send", "edit", "copy", "forward")
+_CHAT_BURST, _CHAT_PERIOD = 3, 3.3  # Telegram: about 1 message/s per chat, short bursts
 
-    def __init__(self, metrics: Metrics, **kwargs: Any) -> None:
+
+class CountingRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter that also paces each private chat and counts every 429 it sees.
+
+    PTB paces only the whole bot and groups. A participant tapping faster than Telegram's
+    ~1 message/s per chat would draw a 429, and PTB then pauses *every* request; waiting a
+    moment in that one chat instead costs nobody else anything.
+    """
+
+    def __init__(self, metrics: Metrics, *, pace_chats: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.metrics = metrics
+        self._pace_chats = pace_chats
+        self._chats: dict[int, AsyncLimiter] = {}
+
+    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
+        limiter = self._chats.get(chat_id)
+        if limiter is None:
+            if len(self._chats) > 10_000:  # forget chats that are idle (their bucket is empty)
+                self._chats = {k: v for k, v in self._chats.items() if not v.has_capacity(3)}
+            limiter = self._chats[chat_id] = AsyncLimiter(_CHAT_BURST, _CHAT_PERIOD)
+        return limiter
 
     async def process_request(
         self,
@@ -111,6 +131,15 @@ class CountingRateLimiter(AIORateLimiter):
                 self.metrics.send_retries += 1
                 raise
 
+        chat_id = data.get("chat_id")
+        if (
+            self._pace_chats
+            and isinstance(chat_id, int)
+            and chat_id > 0
+            and endpoint.lower().startswith(_MESSAGE_METHODS)
+        ):
+            async with self._chat_limiter(chat_id):
+                pass  # waits until this chat may get another message
         return await super().process_request(
             counted, args, kwargs, endpoint, data, rate_limit_args
         )

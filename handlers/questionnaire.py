@@ -188,18 +188,20 @@ async def _record(
 async def _deliver_result(
     ctx: DTeamContext, chat_id: int, message_id: int, result: Result, lang: str, run: Run
 ) -> None:
-    """Sends the result: a thank-you, the affinity chart, the result text and the profile card."""
+    """Shows the result in the question's place, then the chart and the profile card.
+
+    Three messages, no more: Telegram tolerates a burst of about three per chat.
+    """
     services, t = ctx.services, ctx.services.texts
-    await edit_or_send(ctx, chat_id, message_id, t.get(lang, "result.thanks"))
-    names = {k: render.type_name(services, k, lang) for k in result.affinities}
+    text = t.get(lang, "result.thanks") + "\n\n" + render.result_text(services, result, lang)
+    await edit_or_send(ctx, chat_id, message_id, text)
     # Rendering takes tens of milliseconds: off the event loop, so other users' taps go on.
     png = await asyncio.to_thread(
         affinity_chart, result.affinities, lang=lang, title=t.get(lang, "result.chart_title")
     )
-    caption = t.get(lang, "result.caption", name=names[result.main_type])
-    if await send_photo(ctx, chat_id, png, caption) is None:
+    name = render.type_name(services, result.main_type, lang)
+    if await send_photo(ctx, chat_id, png, t.get(lang, "result.caption", name=name)) is None:
         return
-    await send(ctx, chat_id, render.result_text(services, result, lang))
     profile = services.profiles[lang][result.main_type]
     card = await send(
         ctx,
