@@ -20,9 +20,11 @@ async def sandbox() -> AsyncIterator[BotApiServer]:
 
 
 @pytest.fixture
-async def bot(sandbox: BotApiServer, database_url: str) -> AsyncIterator[BotProcess]:
-    root = sandbox.root
-    process = BotProcess(sandbox, make_settings(root, database_url))
+async def bot(
+    sandbox: BotApiServer, database_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[BotProcess]:
+    throttle = request.node.get_closest_marker("throttle") is not None
+    process = BotProcess(sandbox, make_settings(sandbox.root, database_url, throttle=throttle))
     await process.start()
     yield process
     await process.stop()

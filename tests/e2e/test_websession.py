@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sandbox.server import BotApiServer
 from tests.e2e.harness import BotProcess
 from tests.e2e.websession import (
@@ -18,6 +20,7 @@ from tests.e2e.websession import (
 GROUP, MOD = -1001, 900
 
 
+@pytest.mark.throttle  # the stand-in's limits are on: the bot paces as in production
 async def test_thirty_join_live_and_summary_without_429(
     sandbox: BotApiServer, bot: BotProcess
 ) -> None:
