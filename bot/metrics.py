@@ -91,6 +91,15 @@ _MESSAGE_METHODS = ("send", "edit", "copy", "forward")
 _CHAT_BURST, _CHAT_PERIOD = 3, 3.3  # Telegram: about 1 message/s per chat, short bursts
 
 
+def _private_chat(value: object) -> int | None:
+    """Returns the id of a private chat (positive), also when PTB passes it as text."""
+    try:
+        chat_id = int(value)  # type: ignore[call-overload]  # multipart requests carry str
+    except (TypeError, ValueError):
+        return None
+    return chat_id if chat_id > 0 else None
+
+
 class CountingRateLimiter(AIORateLimiter):
     """PTB's AIORateLimiter that also paces each private chat and counts every 429 it sees.
 
@@ -131,11 +140,10 @@ class CountingRateLimiter(AIORateLimiter):
                 self.metrics.send_retries += 1
                 raise
 
-        chat_id = data.get("chat_id")
+        chat_id = _private_chat(data.get("chat_id"))
         if (
             self._pace_chats
-            and isinstance(chat_id, int)
-            and chat_id > 0
+            and chat_id is not None
             and endpoint.lower().startswith(_MESSAGE_METHODS)
         ):
             async with self._chat_limiter(chat_id):
