@@ -61,9 +61,10 @@ def build_services(settings: Settings, db: Database) -> Services:
 # Telegram counts messages in sliding windows (30 in any second, 20 per group in any minute).
 # PTB's limiter is a leaky bucket that lets `max_rate` through at once and then drains at
 # max_rate/period, so within one window it admits up to burst + rate x window. Small buckets
-# keep that sum inside Telegram's windows: 5 + 25/s x 1 s = 30; 3 + 15/min x 1 min = 18.
+# keep that sum inside Telegram's windows with slack for requests that arrive bunched up:
+# 4 + 20/s x 1 s = 24 of 30; 3 + 15/min x 1 min = 18 of 20.
 PACING = {
-    "overall_max_rate": 5,
+    "overall_max_rate": 4,
     "overall_time_period": 0.2,
     "group_max_rate": 3,
     "group_time_period": 12,

@@ -88,7 +88,10 @@ Callback = Callable[..., Coroutine[Any, Any, Any]]
 
 
 _MESSAGE_METHODS = ("send", "edit", "copy", "forward")
-_CHAT_BURST, _CHAT_PERIOD = 3, 3.3  # Telegram: about 1 message/s per chat, short bursts
+_CHAT_BURST, _CHAT_PERIOD = (
+    2,
+    2.5,
+)  # Telegram: ~1 message/s per chat, bursts of ~3; a token of slack
 
 
 def _private_chat(value: object) -> int | None:
