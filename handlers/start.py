@@ -15,7 +15,7 @@ from handlers.context import DTeamContext
 from handlers.flow import language_of, open_run, participant_for, show_current, write_tx
 from handlers.offer import offer_sessions
 from handlers.sending import edit_or_send, send
-from storage.models import Participant, Workshop
+from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant, set_consent, set_language
 from storage.runs import active_run, latest_finished_run
 from storage.workshops import OPEN, get_workshop, get_workshop_by_code
@@ -84,15 +84,13 @@ async def _offer(
     participant: Participant,
     lang: str,
     workshop: Workshop | None,
-    running: object,
-    finished: object,
+    running: Run | None,
+    finished: Run | None,
 ) -> None:
     """For a consenting participant: resume a run, or start one right away."""
-    from storage.models import Run  # local: only for isinstance narrowing
-
     t = ctx.services.texts
     wid = workshop.id if workshop is not None else 0
-    if isinstance(running, Run) and (workshop is None or running.workshop_id == workshop.id):
+    if running is not None and (workshop is None or running.workshop_id == workshop.id):
         items = [it.id for it in ctx.services.questionnaire.items]
         position = items.index(running.current_item) + 1 if running.current_item in items else 1
         await send(
@@ -110,7 +108,7 @@ async def _offer(
             ),
         )
         return
-    if workshop is None and isinstance(finished, Run):
+    if workshop is None and finished is not None:
         await send(
             ctx,
             chat_id,
