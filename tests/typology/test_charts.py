@@ -5,10 +5,21 @@ from __future__ import annotations
 import io
 import threading
 
+import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from PIL import Image
 
-from typology.charts import affinity_chart, composition_chart
+from typology.charts import (
+    COLOURS,
+    DPI,
+    HEIGHT_IN,
+    WIDTH_IN,
+    affinity_chart,
+    composition_chart,
+)
+from typology.profiles import type_names
 from typology.types import TYPES, TypeId
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -57,3 +68,46 @@ def test_charts_render_in_parallel_threads() -> None:
         t.join()
     assert len(out) == 4
     assert len(set(out)) == 1
+
+
+def _reference(values: list[float], labels: list[str], lang: str, title: str) -> bytes:
+    """The chart drawn in full, artist by artist, as before the template: the yardstick."""
+    names = type_names(lang)
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    y = list(range(len(TYPES)))[::-1]
+    xmax = max(values)
+    ax.barh(y, values, color=[COLOURS[t] for t in TYPES], height=0.62)
+    ax.set_yticks(y, [names[t] for t in TYPES], fontsize=19)
+    ax.set_xlim(0, xmax * 1.3)
+    ax.set_xticks([])
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    for yi, value, label in zip(y, values, labels, strict=True):
+        ax.text(value + xmax * 0.02, yi, label, va="center", fontsize=19)
+    ax.set_title(title, fontsize=22, loc="left", pad=14)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(png)) as img:
+        return np.asarray(img.convert("RGB"), dtype=float)
+
+
+@pytest.mark.parametrize(
+    "shares", [[10.0, 55.5, 20.0, 14.5], [97.0, 1.0, 1.0, 1.0], [25.0, 25.0, 25.0, 25.0]]
+)
+def test_blitted_chart_looks_like_the_chart_drawn_in_full(shares: list[float]) -> None:
+    labels = [f"{v:.1f}".replace(".", ",") + " %" for v in shares]
+    title = "Nähe zu den vier Typen"
+    # Another chart first: nothing of it may remain on the shared template.
+    affinity_chart(dict(zip(TYPES, [70.0, 10.0, 10.0, 10.0], strict=True)), title=title)
+    fast = _pixels(affinity_chart(dict(zip(TYPES, shares, strict=True)), title=title))
+    full = _pixels(_reference(shares, labels, "de", title))
+    assert fast.shape == full.shape
+    differing = (np.abs(fast - full).sum(axis=-1) > 60).mean()
+    assert differing < 0.002  # antialiasing at a few edges, no misplaced bar or label
