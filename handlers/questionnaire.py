@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from handlers import render
+from handlers import outcome, render
 from handlers.callbacks import Action, parse
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext, Services
@@ -19,20 +19,15 @@ from handlers.sending import drop_keyboard, edit_or_send, send, send_photo
 from storage.models import Run
 from storage.participants import get_participant
 from storage.runs import (
-    FINISHED,
     IN_PROGRESS,
-    RunState,
-    advance,
-    as_classification,
-    complete,
-    get_result,
+    Written,
     get_run,
     move_to,
-    record_answer,
-    run_state,
+    read_tap,
     set_run_message,
+    write_answer,
 )
-from storage.workshops import OPEN, mark_live_dirty
+from storage.workshops import OPEN
 from typology.charts import affinity_chart
 from typology.scoring import AnswerError, Result
 
@@ -78,20 +73,23 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
     run_id, item_id, option_id = data.int_arg(0), data.args[1], data.args[2]
     t = services.texts
     # Read and decide outside the write transaction: on SQLite writers queue one at a time,
-    # so the write below is only the three statements that must be atomic.
-    async with services.db.read() as session:
-        found = await run_state(session, run_id=run_id, telegram_id=user.id)
-        participant = found.participant if found else None
-        if participant is None:
-            participant = await get_participant(session, telegram_id=user.id)
-        unseen = await _unseen_result(session, found, query.message.message_id)
+    # so the write below is only the statements that must be atomic. Each is one hop.
+    tap = await services.db.read_sync(
+        partial(
+            read_tap,
+            run_id=run_id,
+            telegram_id=user.id,
+            pressed_message_id=query.message.message_id,
+        )
+    )
+    found = tap.found
     answers = found.answers if found else {}
-    lang = language_of(services, participant, user)
+    lang = language_of(services, tap.participant, user)
     out = Outcome()
     if found is None:
         out.toast = t.get(lang, "question.invalid")
-    elif unseen is not None:
-        out.run, out.result = found.run, unseen  # finished, but the bot died before showing it
+    elif tap.unseen is not None:
+        out.run, out.result = found.run, tap.unseen  # finished, but the bot died before showing it
     elif found.run.status != IN_PROGRESS:
         out.toast = t.get(lang, "question.run_over")
     elif item_id != found.run.current_item or not _valid_option(services, item_id, option_id):
@@ -121,23 +119,6 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
     )
 
 
-async def _unseen_result(
-    session: AsyncSession, found: RunState | None, pressed_message_id: int
-) -> Result | None:
-    """Returns a finished run's result if its question message still had buttons when pressed.
-
-    Showing the result replaces that message, so a press on it means the person never saw it
-    (the bot stopped between storing the result and sending it).
-    """
-    if found is None or found.run.status != FINISHED or found.run.message_id != pressed_message_id:
-        return None
-    assert found.run.id is not None
-    row = await get_result(session, run_id=found.run.id)
-    if row is None:
-        return None
-    return as_classification(row, questionnaire_version=found.run.questionnaire_version)
-
-
 async def _record(
     ctx: DTeamContext,
     update: Update,
@@ -159,28 +140,26 @@ async def _record(
         except AnswerError as exc:
             log.error("run %s cannot be classified (%s); asking again", run.id, exc)
             nxt = next(i.id for i in services.questionnaire.items if i.id not in answers)
-    async with write_tx(ctx, update) as (session, is_new):
-        if not is_new:
-            out.toast = services.texts.get(run.language, "question.stale")
-            return
-        if result is not None:
-            won = await complete(
-                session, run_id=run.id, from_item=item_id, result=result, detach=out.left_workshop
-            )
-        else:
-            assert nxt is not None
-            won = await advance(
-                session, run_id=run.id, from_item=item_id, to_item=nxt, detach=out.left_workshop
-            )
-        if not won:  # a concurrent press of the same question got there first
-            out.toast, out.left_workshop = (
-                services.texts.get(run.language, "question.stale"),
-                False,
-            )
-            return
-        await record_answer(session, run_id=run.id, item_id=item_id, option_id=option_id)
-        if run.workshop_id is not None and not out.left_workshop:
-            await mark_live_dirty(session, workshop_id=run.workshop_id)
+    written = await services.db.write_sync(
+        partial(
+            write_answer,
+            update_id=update.update_id,
+            run_id=run.id,
+            item_id=item_id,
+            option_id=option_id,
+            next_item=nxt,
+            result=result,
+            detach=out.left_workshop,
+            workshop_id=run.workshop_id,
+        )
+    )
+    if written is not Written.DONE:
+        if written is Written.DUPLICATE:
+            log.info("update %s was processed before; not writing again", update.update_id)
+            outcome.duplicate()
+        # Processed before, or a concurrent press of the same question got there first.
+        out.toast, out.left_workshop = services.texts.get(run.language, "question.stale"), False
+        return
     run.current_item = nxt if result is None else None
     out.result = result
 

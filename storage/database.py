@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,11 +17,19 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_READERS = 2  # threads for read_sync on SQLite
+
+T = TypeVar("T")
+
+
+class NestedWriteError(RuntimeError):
+    """write_sync was called by a task that already holds the SQLite write lock."""
 
 
 class Database:
@@ -46,6 +55,13 @@ class Database:
         # when dozens of handlers write at once. Other processes still wait via busy_timeout.
         self._writer_lock = asyncio.Lock() if self.is_sqlite else None
         self._writer: asyncio.Task[Any] | None = None
+        # The tap path (read_sync/write_sync) on a SQLite file: a whole transaction in one hop
+        # to a thread with a plain sqlite3 connection. Through aiosqlite every statement, BEGIN
+        # and COMMIT is a round trip via the event loop, and a busy loop makes each one slow
+        # while the write lock is held; that serialised all writers (see bench_journey).
+        self._threads: _SqliteThreads | None = None
+        if self.is_sqlite and (make_url(url).database or ":memory:") != ":memory:":
+            self._threads = _SqliteThreads(url, echo=echo)
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,6 +90,34 @@ class Database:
         async with self._read() as session:
             yield session
 
+    async def read_sync(self, fn: Callable[[Session], T]) -> T:
+        """Runs fn with a reading Session and returns what it returns (one hop on SQLite)."""
+        if self._threads is not None:
+            return await self._threads.read(fn)
+        async with self._read() as session:
+            return await session.run_sync(fn)
+
+    async def write_sync(self, fn: Callable[[Session], T]) -> T:
+        """Runs fn in one write transaction: committed if it returns, rolled back if it raises.
+
+        For short transactions on the hot path: on SQLite the whole transaction is one hop to
+        the writer thread, queued with write() in the same first-come-first-served order.
+        """
+        if self._threads is None:
+            async with self.write() as session:
+                return await session.run_sync(fn)
+        lock = self._writer_lock
+        assert lock is not None
+        if self._writer is asyncio.current_task():
+            raise NestedWriteError("write_sync inside write(): SQLite would wait for itself")
+        async with lock:
+            job = asyncio.ensure_future(self._threads.write(fn))
+            try:
+                return await asyncio.shield(job)
+            finally:
+                if not job.done():  # cancelled: hold the lock until the thread is done
+                    await asyncio.wait({job})
+
     async def ping(self) -> bool:
         """Tells whether the database answers."""
         try:
@@ -89,6 +133,43 @@ class Database:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+        if self._threads is not None:
+            self._threads.close()
+
+
+class _SqliteThreads:
+    """Plain sqlite3 connections owned by threads: one writer, a few readers."""
+
+    def __init__(self, url: str, *, echo: bool) -> None:
+        sync_url = make_url(url).set(drivername="sqlite+pysqlite")
+        self._write_engine = _sqlite_sync_engine(sync_url, immediate=True, echo=echo, size=1)
+        self._read_engine = _sqlite_sync_engine(
+            sync_url, immediate=False, echo=echo, size=SQLITE_READERS
+        )
+        self._write_session = sessionmaker(self._write_engine, expire_on_commit=False)
+        self._read_session = sessionmaker(self._read_engine, expire_on_commit=False)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._readers = ThreadPoolExecutor(SQLITE_READERS, thread_name_prefix="sqlite-reader")
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        def job() -> T:
+            with self._read_session() as session:
+                return fn(session)
+
+        return await asyncio.get_running_loop().run_in_executor(self._readers, job)
+
+    async def write(self, fn: Callable[[Session], T]) -> T:
+        def job() -> T:
+            with self._write_session() as session, session.begin():
+                return fn(session)
+
+        return await asyncio.get_running_loop().run_in_executor(self._writer, job)
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        self._write_engine.dispose()
+        self._read_engine.dispose()
 
 
 def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
@@ -101,7 +182,27 @@ def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
         pool_reset_on_return="rollback" if immediate else None,
     )
 
-    @event.listens_for(engine.sync_engine, "connect")
+    _configure_sqlite(engine.sync_engine, immediate=immediate)
+    return engine
+
+
+def _sqlite_sync_engine(url: Any, *, immediate: bool, echo: bool, size: int) -> Engine:
+    # The connections are used by the executor's threads only, one at a time each; they are
+    # closed from the event loop's thread at shutdown, hence check_same_thread=False.
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"timeout": 30, "check_same_thread": False},
+        pool_size=size,
+        max_overflow=0,
+        pool_reset_on_return="rollback" if immediate else None,
+    )
+    _configure_sqlite(engine, immediate=immediate)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_conn.isolation_level = None
@@ -114,8 +215,6 @@ def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
 
     if immediate:
 
-        @event.listens_for(engine.sync_engine, "begin")
+        @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, Update, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from storage.models import Answer, Participant, ProcessedUpdate, Result, Run, Workshop
@@ -22,19 +24,22 @@ FINISHED = "finished"
 ABANDONED = "abandoned"
 
 
-def _insert(session: AsyncSession) -> Any:
+def _insert(session: AsyncSession | Session) -> Any:
     """Returns the dialect's INSERT (both have ON CONFLICT, with different classes)."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-async def mark_processed(session: AsyncSession, *, update_id: int) -> bool:
-    """Records the update id in this transaction; False when it was processed before."""
-    stmt = (
+def _processed(session: AsyncSession | Session, update_id: int) -> Any:
+    return (
         _insert(session)(ProcessedUpdate)
         .values(update_id=update_id, processed_at=utcnow())
         .on_conflict_do_nothing(index_elements=["update_id"])
     )
-    res = await session.execute(stmt)
+
+
+async def mark_processed(session: AsyncSession, *, update_id: int) -> bool:
+    """Records the update id in this transaction; False when it was processed before."""
+    res = await session.execute(_processed(session, update_id))
     return bool(getattr(res, "rowcount", 0))
 
 
@@ -96,12 +101,9 @@ async def get_run(session: AsyncSession, *, run_id: int, lock: bool = False) -> 
     return res.scalar_one_or_none()
 
 
-async def record_answer(
-    session: AsyncSession, *, run_id: int, item_id: str, option_id: str
-) -> None:
-    """Stores the answer to one question, replacing an earlier answer to it."""
+def _answer(session: AsyncSession | Session, run_id: int, item_id: str, option_id: str) -> Any:
     now = utcnow()
-    stmt = (
+    return (
         _insert(session)(Answer)
         .values(run_id=run_id, item_id=item_id, option_id=option_id, answered_at=now)
         .on_conflict_do_update(
@@ -109,7 +111,13 @@ async def record_answer(
             set_={"option_id": option_id, "answered_at": now},
         )
     )
-    await session.execute(stmt)
+
+
+async def record_answer(
+    session: AsyncSession, *, run_id: int, item_id: str, option_id: str
+) -> None:
+    """Stores the answer to one question, replacing an earlier answer to it."""
+    await session.execute(_answer(session, run_id, item_id, option_id))
 
 
 async def get_answers(session: AsyncSession, *, run_id: int) -> dict[str, str]:
@@ -176,32 +184,65 @@ class RunState:
     answers: dict[str, str]
 
 
-async def run_state(session: AsyncSession, *, run_id: int, telegram_id: int) -> RunState | None:
-    """Returns the run's state if the run is this Telegram user's, in one query."""
-    res = await session.execute(
+@dataclass(frozen=True)
+class TapState:
+    """What a button press on a run's message needs to know, read in one hop."""
+
+    found: RunState | None  # None: not this user's run (or no such run)
+    participant: Participant | None
+    unseen: Classification | None  # a finished run's result its owner never saw
+
+
+def _run_state(run_id: int, telegram_id: int) -> Select[Run, Participant, Workshop, str, str]:
+    return (
         select(Run, Participant, Workshop, col(Answer.item_id), col(Answer.option_id))
         .join(Participant, col(Participant.id) == col(Run.participant_id))
         .outerjoin(Workshop, col(Workshop.id) == col(Run.workshop_id))
         .outerjoin(Answer, col(Answer.run_id) == col(Run.id))
         .where(col(Run.id) == run_id, col(Participant.telegram_id) == telegram_id)
     )
-    rows = res.all()
+
+
+def read_tap(
+    session: Session, *, run_id: int, telegram_id: int, pressed_message_id: int
+) -> TapState:
+    """Reads the run if it is this Telegram user's, its answers, and a result not yet shown.
+
+    A finished run whose question message still had buttons when pressed was never shown its
+    result: showing the result replaces that message (the bot stopped in between).
+    """
+    rows = session.execute(_run_state(run_id, telegram_id)).all()
     if not rows:
-        return None
+        participant = session.execute(
+            select(Participant).where(col(Participant.telegram_id) == telegram_id)
+        ).scalar_one_or_none()
+        return TapState(None, participant, None)
     answers = {item: option for *_, item, option in rows if item is not None}
-    return RunState(rows[0][0], rows[0][1], rows[0][2], answers)
+    found = RunState(rows[0][0], rows[0][1], rows[0][2], answers)
+    unseen = None
+    if found.run.status == FINISHED and found.run.message_id == pressed_message_id:
+        row = session.get(Result, run_id)
+        if row is not None:
+            unseen = as_classification(row, questionnaire_version=found.run.questionnaire_version)
+    return TapState(found, found.participant, unseen)
 
 
-async def _move_from(
-    session: AsyncSession, *, run_id: int, from_item: str, values: dict[str, object], detach: bool
-) -> bool:
-    """Updates the run only while it is in progress at from_item; True if this call did it.
+class Written(Enum):
+    """What became of an answer sent to write_answer."""
+
+    DONE = "done"
+    DUPLICATE = "duplicate"  # this update was processed before
+    STALE = "stale"  # the run had moved on (a double tap or a race): nothing written
+
+
+def _move_from(run_id: int, from_item: str, values: dict[str, object], detach: bool) -> Update:
+    """Updates the run only while it is in progress at from_item.
 
     The condition on current_item makes a double tap or a race lose cleanly, without a lock.
     """
     if detach:
         values = values | {"workshop_id": None}
-    res = await session.execute(
+    return (
         update(Run)
         .where(
             col(Run.id) == run_id,
@@ -210,41 +251,45 @@ async def _move_from(
         )
         .values(**values)
     )
-    return bool(getattr(res, "rowcount", 0))
 
 
-async def advance(
-    session: AsyncSession, *, run_id: int, from_item: str, to_item: str, detach: bool = False
-) -> bool:
-    """Moves the run from one question to the next; False if it was not at from_item any more."""
-    values: dict[str, object] = {"current_item": to_item, "updated_at": utcnow()}
-    return await _move_from(
-        session, run_id=run_id, from_item=from_item, values=values, detach=detach
-    )
-
-
-async def complete(
-    session: AsyncSession,
+def write_answer(
+    session: Session,
     *,
+    update_id: int,
     run_id: int,
-    from_item: str,
-    result: Classification,
-    detach: bool = False,
-) -> bool:
-    """Finishes the run at its last question and stores its result; False if it moved on."""
+    item_id: str,
+    option_id: str,
+    next_item: str | None,
+    result: Classification | None,
+    detach: bool,
+    workshop_id: int | None,
+) -> Written:
+    """Stores one answer and moves the run to next_item, or finishes it with result.
+
+    One transaction (the caller's): the update id for deduplication, the optimistic move, the
+    answer, the live message's dirty flag. Nothing is written unless all of it is.
+    """
+    if not getattr(session.execute(_processed(session, update_id)), "rowcount", 0):
+        return Written.DUPLICATE
     now = utcnow()
-    values: dict[str, object] = {
-        "status": FINISHED,
-        "current_item": None,
-        "finished_at": now,
-        "updated_at": now,
-    }
-    if not await _move_from(
-        session, run_id=run_id, from_item=from_item, values=values, detach=detach
-    ):
-        return False
-    session.add(_result_row(run_id, result, now))
-    return True
+    values: dict[str, object]
+    if result is not None:
+        values = {"status": FINISHED, "current_item": None, "finished_at": now, "updated_at": now}
+    else:
+        if next_item is None:
+            raise ValueError("an answer that does not finish the run needs next_item")
+        values = {"current_item": next_item, "updated_at": now}
+    if not getattr(session.execute(_move_from(run_id, item_id, values, detach)), "rowcount", 0):
+        return Written.STALE  # the update id stays recorded: a redelivery is stale as well
+    session.execute(_answer(session, run_id, item_id, option_id))
+    if result is not None:
+        session.add(_result_row(run_id, result, now))
+    if workshop_id is not None and not detach:
+        session.execute(
+            update(Workshop).where(col(Workshop.id) == workshop_id).values(live_dirty=True)
+        )
+    return Written.DONE
 
 
 def _result_row(run_id: int, result: Classification, now: datetime) -> Result:
