@@ -18,15 +18,8 @@ from handlers.flow import language_of, show_current, write_tx
 from handlers.sending import drop_keyboard, edit_or_send, send, send_photo
 from storage.models import Run
 from storage.participants import get_participant
-from storage.runs import (
-    IN_PROGRESS,
-    Written,
-    get_run,
-    move_to,
-    read_tap,
-    set_run_message,
-    write_answer,
-)
+from storage.runs import IN_PROGRESS, get_run, move_to, set_run_message
+from storage.taps import Written, read_tap, write_answer
 from storage.workshops import OPEN
 from typology.charts import affinity_chart
 from typology.scoring import AnswerError, Result
