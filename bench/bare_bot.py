@@ -1,6 +1,10 @@
 """A bare python-telegram-bot click-through bot: the baseline for bench_journey (no storage).
 
-Run: python bench/bare_bot.py API_ROOT TOKEN QUESTIONS THROTTLE(1|0)
+Run: python bench/bare_bot.py API_ROOT TOKEN QUESTIONS THROTTLE(1|0) [TRANSPORT]
+
+TRANSPORT is `httpx` (PTB's default HTTPXRequest, the default here) or `aiohttp` (D-Team's
+AiohttpRequest), so that the cost of storage and scoring can be told apart from the gain of
+the faster transport.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import asyncio
 import os
 import signal
 import sys
+from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -19,8 +24,12 @@ from telegram.ext import (
     CommandHandler,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bot.http import AiohttpRequest
+
 QUESTIONS = int(sys.argv[3]) if len(sys.argv) > 3 else 15
 THROTTLE = sys.argv[4] != "0" if len(sys.argv) > 4 else True
+TRANSPORT = sys.argv[5] if len(sys.argv) > 5 else "httpx"
 
 
 def keyboard(n: int) -> InlineKeyboardMarkup:
@@ -60,10 +69,17 @@ async def main() -> None:
     """Polls until SIGTERM."""
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     root, token = sys.argv[1], sys.argv[2]
+    builder = ApplicationBuilder().token(token)
+    if TRANSPORT == "aiohttp":
+        builder = builder.request(AiohttpRequest(connection_pool_size=24)).get_updates_request(
+            AiohttpRequest(connection_pool_size=2)
+        )
+    elif TRANSPORT != "httpx":
+        raise SystemExit(f"unknown transport {TRANSPORT!r}: httpx or aiohttp")
+    else:
+        builder = builder.connection_pool_size(24).get_updates_connection_pool_size(2)
     app = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(f"{root}/bot")
+        builder.base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .rate_limiter(
             AIORateLimiter(max_retries=5)
@@ -71,8 +87,6 @@ async def main() -> None:
             else AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=5)
         )
         .concurrent_updates(16)
-        .connection_pool_size(24)
-        .get_updates_connection_pool_size(2)
         .build()
     )
     app.add_handler(CommandHandler("start", cmd_start))

@@ -19,7 +19,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.clickthrough import click_through  # noqa: E402
+from bench.clickthrough import Figures, click_through  # noqa: E402
 from sandbox.server import BotApiServer  # noqa: E402
 
 DTEAM_TOKEN = "111111:dteam-bench-token"
@@ -67,23 +67,44 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
     await asyncio.wait_for(proc.wait(), 30)
 
 
+async def _bare(
+    server: BotApiServer, root: str, env: dict[str, str], n: int, throttle: bool, transport: str
+) -> Figures:
+    bare = await _spawn(
+        [
+            sys.executable,
+            "bench/bare_bot.py",
+            root,
+            BARE_TOKEN,
+            str(PRESSES - 1),
+            "1" if throttle else "0",
+            transport,
+        ],
+        env,
+        "ready",
+    )
+    cpu = _cpu_seconds(bare)
+    label = f"bare PTB bot ({transport})"
+    figures = await click_through(server, BARE_TOKEN, n, label, presses=PRESSES)
+    figures.cpu = _cpu_seconds(bare) - cpu
+    await _stop(bare)
+    return figures
+
+
 async def _pair(n: int, throttle: bool, database_url: str | None) -> None:
-    """Runs the bare bot, then D-Team, against a fresh sandbox; prints both and the ratio."""
+    """Runs both bare bots, then D-Team, against a fresh sandbox; prints all and the ratios.
+
+    The issue's baseline is a bare PTB bot as PTB builds it (httpx). D-Team talks to the Bot
+    API through aiohttp (bot/http.py), so a bare bot on that same transport is measured too:
+    the ratio against it is what storage, scoring and rendering cost.
+    """
     server = BotApiServer()
     root = await server.start()
     server.add_bot(BARE_TOKEN, username="bare_bot")
     server.add_bot(DTEAM_TOKEN, username="dteam_bench_bot")
     env = dict(os.environ)
-    flag = "1" if throttle else "0"
-    bare = await _spawn(
-        [sys.executable, "bench/bare_bot.py", root, BARE_TOKEN, str(PRESSES - 1), flag],
-        env,
-        "ready",
-    )
-    cpu = _cpu_seconds(bare)
-    base = await click_through(server, BARE_TOKEN, n, "bare PTB bot", presses=PRESSES)
-    base.cpu = _cpu_seconds(bare) - cpu
-    await _stop(bare)
+    base = await _bare(server, root, env, n, throttle, "httpx")
+    same = await _bare(server, root, env, n, throttle, "aiohttp")
     with tempfile.TemporaryDirectory() as tmp:
         env.update(
             DTEAM_BOT_TOKEN=DTEAM_TOKEN,
@@ -102,10 +123,12 @@ async def _pair(n: int, throttle: bool, database_url: str | None) -> None:
     await server.stop()
     mode = "throttled to Telegram's 30 msg/s" if throttle else "unthrottled (processing capacity)"
     print(f"--- {mode}")
-    print(base.line())
-    print(ours.line())
-    ratio = ours.per_second / base.per_second if base.per_second else float("nan")
-    print(f"throughput ratio D-Team / bare = {ratio:.2f} (target >= 0.70)")
+    for figures in (base, same, ours):
+        print(figures.line())
+    for baseline in (base, same):
+        ratio = ours.per_second / baseline.per_second if baseline.per_second else float("nan")
+        target = " (target >= 0.70)" if baseline is base else ""
+        print(f"throughput ratio D-Team / {baseline.label} = {ratio:.2f}{target}")
 
 
 async def main(n: int) -> None:

@@ -70,21 +70,31 @@ async def _measured(pid: int, run: Coroutine[Any, Any, Figures]) -> Figures:
 
 
 async def main(n: int) -> None:
-    """Measures the bare bot, then D-Team polling, then D-Team webhook, on one sandbox."""
+    """Measures the bare bots, then D-Team polling, then D-Team webhook, on one sandbox."""
     server = BotApiServer(settings=SandboxSettings(webhook_backoff=0.05, webhook_backoff_max=1))
     root = await server.start()
     server.add_bot(BARE_TOKEN, username="bare_bot")
     server.add_bot(POLL_TOKEN, username="dteam_polling_bot")
     server.add_bot(HOOK_TOKEN, username="dteam_webhook_bot")
-    bare = await _spawn(
-        [sys.executable, "bench/bare_bot.py", root, BARE_TOKEN, str(PRESSES - 1), "0"],
-        dict(os.environ),
-        "ready",
-    )
-    base = await _measured(
-        bare.pid, click_through(server, BARE_TOKEN, n, "bare PTB bot (polling)", presses=PRESSES)
-    )
-    await _stop(bare)
+    bases = []
+    for transport in ("httpx", "aiohttp"):  # PTB's default, and D-Team's transport
+        bare = await _spawn(
+            [
+                sys.executable,
+                "bench/bare_bot.py",
+                root,
+                BARE_TOKEN,
+                str(PRESSES - 1),
+                "0",
+                transport,
+            ],
+            dict(os.environ),
+            "ready",
+        )
+        label = f"bare PTB bot ({transport})"
+        run = click_through(server, BARE_TOKEN, n, label, presses=PRESSES)
+        bases.append(await _measured(bare.pid, run))
+        await _stop(bare)
     figures = []
     with tempfile.TemporaryDirectory() as tmp:
         for webhook in (False, True):
@@ -95,10 +105,13 @@ async def main(n: int) -> None:
     await server.stop()
     db = "PostgreSQL" if os.environ.get("DTEAM_BENCH_POSTGRES_URL") else "SQLite"
     print(f"--- {n} concurrent participants, {PRESSES} presses each, unthrottled, {db}")
-    print(base.line())
+    for base in bases:
+        print(base.line())
     for ours in figures:
-        ratio = ours.per_second / base.per_second if base.per_second else float("nan")
-        print(f"{ours.line()}  ({ratio:.2f} x bare)")
+        ratios = ", ".join(
+            f"{ours.per_second / base.per_second:.2f} x {base.label}" for base in bases
+        )
+        print(f"{ours.line()}  ({ratios})")
 
 
 if __name__ == "__main__":

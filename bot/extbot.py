@@ -7,8 +7,8 @@ from typing import Any
 
 from telegram.error import BadRequest
 from telegram.ext import BaseRateLimiter, ExtBot
-from telegram.request import HTTPXRequest
 
+from bot.http import AiohttpRequest
 from bot.update_guard import TolerantUpdatesRequest
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def make_bot(
         token,
         base_url=f"{api_root}/bot",
         base_file_url=f"{api_root}/file/bot",
-        request=HTTPXRequest(connection_pool_size=pool_size),
+        request=AiohttpRequest(connection_pool_size=pool_size),
         # One spare connection, so the final getUpdates at shutdown need not wait for the
         # cancelled long poll to release its connection.
         get_updates_request=TolerantUpdatesRequest(connection_pool_size=2, read_timeout=60),

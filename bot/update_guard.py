@@ -9,7 +9,8 @@ from http import HTTPStatus
 from typing import Any
 
 from telegram import Message, Update, User
-from telegram.request import HTTPXRequest
+
+from bot.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 CHAT_TYPES = {"private", "group", "supergroup", "channel", "sender"}
@@ -74,7 +75,7 @@ def readable(raw: object) -> dict[str, Any] | None:
     return {"update_id": raw["update_id"]}  # kept, so the polling offset moves past it
 
 
-class TolerantUpdatesRequest(HTTPXRequest):
+class TolerantUpdatesRequest(AiohttpRequest):
     """PTB parses a getUpdates batch as a whole and retries it forever if one update is bad."""
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:

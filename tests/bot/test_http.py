@@ -1,0 +1,124 @@
+"""The aiohttp transport behaves like PTB's own: same calls, same errors, timeouts that hold."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from PIL import Image
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.http import AiohttpRequest
+from sandbox.server import BotApiServer
+
+TOKEN = "123456:TEST-token_http"
+USER = 4242
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[BotApiServer]:
+    api = BotApiServer()
+    await api.start()
+    api.add_bot(TOKEN, username="http_bot")
+    api.add_user(USER, "Hanna", language_code="de")
+    api.send_text(USER, "/start", token=TOKEN)  # Telegram: no messages to users who did not
+    yield api
+    await api.stop()
+
+
+def _bot(root: str, request: AiohttpRequest | None = None) -> Bot:
+    return Bot(
+        TOKEN,
+        base_url=f"{root}/bot",
+        base_file_url=f"{root}/file/bot",
+        request=request or AiohttpRequest(connection_pool_size=4),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
+    )
+
+
+def _png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 20), "#0072B2").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+async def test_messages_edits_and_errors_arrive_as_with_httpx(server: BotApiServer) -> None:
+    async with _bot(server.root) as bot:
+        me = await bot.get_me()
+        assert me.username == "http_bot"
+        sent = await bot.send_message(USER, "Grüße <b>fett</b>", parse_mode="HTML")
+        assert server.last_message(USER, TOKEN).text  # type: ignore[union-attr] == "Grüße fett"
+        edited = await bot.edit_message_text("Neu", chat_id=USER, message_id=sent.message_id)
+        assert not isinstance(edited, bool)
+        assert edited.text == "Neu"
+        with pytest.raises(BadRequest, match="not modified"):
+            await bot.edit_message_text("Neu", chat_id=USER, message_id=sent.message_id)
+        server.inject_fault("sendMessage", status=429, count=1, retry_after=3)
+        with pytest.raises(RetryAfter) as caught:
+            await bot.send_message(USER, "zu schnell")
+        wait = caught.value.retry_after
+        assert (wait if isinstance(wait, int | float) else wait.total_seconds()) == 3
+        server.block_bot(USER, token=TOKEN)
+        with pytest.raises(Forbidden):
+            await bot.send_message(USER, "blockiert")
+
+
+async def test_upload_and_download_keep_the_bytes(server: BotApiServer) -> None:
+    png = _png()
+    async with _bot(server.root) as bot:
+        message = await bot.send_photo(USER, png, caption="Profil")
+        assert message.caption == "Profil"
+        file = await bot.get_file(message.photo[-1].file_id)
+        assert bytes(await file.download_as_bytearray()) == png
+
+
+async def test_a_slow_answer_times_out(server: BotApiServer) -> None:
+    request = AiohttpRequest(connection_pool_size=2, read_timeout=0.2)
+    async with _bot(server.root, request) as bot:
+        server.set_latency(1.0)
+        with pytest.raises(TimedOut):
+            await bot.send_message(USER, "langsam")
+        server.set_latency(0.0)
+        assert (await bot.send_message(USER, "wieder schnell")).text == "wieder schnell"
+
+
+async def test_a_full_pool_times_out_instead_of_waiting_forever(server: BotApiServer) -> None:
+    request = AiohttpRequest(connection_pool_size=1, pool_timeout=0.1, connect_timeout=0.1)
+    async with _bot(server.root, request) as bot:
+        server.set_latency(1.0)
+        first = asyncio.create_task(bot.send_message(USER, "belegt die Verbindung"))
+        await asyncio.sleep(0.2)
+        with pytest.raises(TimedOut):
+            await bot.send_message(USER, "wartet auf die Verbindung")
+        assert (await first).text == "belegt die Verbindung"
+
+
+async def test_no_server_is_a_network_error() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # Nothing listens on the port any more: the connection is refused.
+    bot = _bot(f"http://127.0.0.1:{port}")
+    with pytest.raises(NetworkError) as caught:
+        await bot.initialize()  # asks getMe
+    assert not isinstance(caught.value, TimedOut)
+    await bot.shutdown()
+
+
+async def test_the_session_opens_again_after_shutdown(server: BotApiServer) -> None:
+    request = AiohttpRequest()
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await request.do_request(f"{server.root}/bot{TOKEN}/getMe", "POST")
+    await request.initialize()
+    status, body = await request.do_request(f"{server.root}/bot{TOKEN}/getMe", "POST")
+    assert status == 200
+    assert b'"ok":true' in body.replace(b" ", b"")
+    await request.shutdown()
+    await request.initialize()
+    status, _ = await request.do_request(f"{server.root}/bot{TOKEN}/getMe", "POST")
+    assert status == 200
+    await request.shutdown()
