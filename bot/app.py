@@ -62,10 +62,11 @@ def build_services(settings: Settings, db: Database) -> Services:
 # PTB's limiter is a leaky bucket that lets `max_rate` through at once and then drains at
 # max_rate/period, so within one window it admits up to burst + rate x window. Small buckets
 # keep that sum inside Telegram's windows with slack for requests that arrive bunched up:
-# 4 + 20/s x 1 s = 24 of 30; 3 + 15/min x 1 min = 18 of 20.
+# 1 + 25/s x 1 s = 26 of 30 (sustained 25/s); 3 + 15/min x 1 min = 18 of 20.
+# (A bucket of 4 per 0.2 s also allows 24 in a second, but sustains only 20/s.)
 PACING = {
-    "overall_max_rate": 4,
-    "overall_time_period": 0.2,
+    "overall_max_rate": 1,
+    "overall_time_period": 0.04,
     "group_max_rate": 3,
     "group_time_period": 12,
 }
