@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from openpyxl import Workbook
@@ -41,7 +41,7 @@ class Table:
         return len(self.rows)
 
 
-def export_frame(rows: Sequence[ExportRow], item_ids: Sequence[str]) -> Table:
+def export_frame(rows: Iterable[ExportRow], item_ids: Sequence[str]) -> Table:
     """Returns one row per run; answer columns are named after the question ids."""
     columns = [*BASE_COLUMNS, *(f"affinity_{t.value}" for t in TYPES), *item_ids]
     out: list[list[object]] = []

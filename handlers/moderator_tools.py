@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from html import escape
@@ -97,7 +98,7 @@ async def cmd_export(update: Update, ctx: DTeamContext) -> None:
     services = ctx.services
     async with services.db.read() as session:
         rows = await export_rows(session, workshop_id=workshop.id)  # type: ignore[arg-type]
-    frame = export_frame(rows, [it.id for it in services.questionnaire.items])
+        frame = export_frame(rows, [it.id for it in services.questionnaire.items])
     caption = services.texts.get(
         cmd.private_lang,
         "moderation.tools.export_caption",
@@ -105,8 +106,10 @@ async def cmd_export(update: Update, ctx: DTeamContext) -> None:
         rows=len(frame),
     )[:1024]
     base = f"dteam-session-{workshop.id}"
-    if await _send_file(ctx, cmd, to_csv(frame), f"{base}.csv", caption):
-        await _send_file(ctx, cmd, to_xlsx(frame), f"{base}.xlsx", caption)
+    # Seconds of work for a large session: off the event loop, so taps go on meanwhile.
+    if await _send_file(ctx, cmd, await asyncio.to_thread(to_csv, frame), f"{base}.csv", caption):
+        xlsx = await asyncio.to_thread(to_xlsx, frame)
+        await _send_file(ctx, cmd, xlsx, f"{base}.xlsx", caption)
     log.info("export of workshop %s (%d runs) to its moderator", workshop.id, len(frame))
 
 

@@ -104,30 +104,35 @@ async def progress(session: AsyncSession, *, workshop_id: int) -> tuple[int, int
 
 async def finished_members(session: AsyncSession, *, workshop_id: int) -> list[FinishedMember]:
     """Returns the latest finished result per participant of a workshop, with its answers."""
+    finished = (col(Run.workshop_id) == workshop_id, col(Run.status) == FINISHED)
     res = await session.execute(
-        select(col(Run.id), col(Run.participant_id), col(Participant.pseudonym), Result)
+        select(
+            col(Run.id),
+            col(Run.participant_id),
+            col(Participant.pseudonym),
+            col(Result.main_type),
+            col(Result.profile),
+        )
         .join(Result, col(Result.run_id) == col(Run.id))
         .join(Participant, col(Participant.id) == col(Run.participant_id))
-        .where(col(Run.workshop_id) == workshop_id, col(Run.status) == FINISHED)
+        .where(*finished)
         .order_by(col(Run.id))
     )
-    latest: dict[int, tuple[int, str, Result]] = {}
-    for run_id, participant_id, pseudonym, result in res.all():
-        latest[int(participant_id)] = (int(run_id or 0), str(pseudonym), result)
-    run_ids = [run_id for run_id, _, _ in latest.values()]
-    answers: dict[int, dict[str, str]] = {r: {} for r in run_ids}
-    if run_ids:
-        rows = await session.execute(
-            select(col(Answer.run_id), col(Answer.item_id), col(Answer.option_id)).where(
-                col(Answer.run_id).in_(run_ids)
-            )
-        )
-        for run_id, item_id, option_id in rows.all():
-            answers[int(run_id)][str(item_id)] = str(option_id)
-    return [
-        FinishedMember(pseudonym, result.main_type, dict(result.profile), answers[run_id])
-        for run_id, pseudonym, result in latest.values()
-    ]
+    latest: dict[int, tuple[int, FinishedMember]] = {}  # participant -> their latest run
+    for run_id, participant_id, pseudonym, main_type, profile in res:
+        member = FinishedMember(str(pseudonym), main_type, dict(profile), {})
+        latest[int(participant_id)] = (int(run_id or 0), member)
+    by_run = dict(latest.values())
+    # Joined, not a list of run ids: SQLite allows only so many bound parameters.
+    rows = await session.execute(
+        select(col(Answer.run_id), col(Answer.item_id), col(Answer.option_id))
+        .join(Run, col(Run.id) == col(Answer.run_id))
+        .where(*finished)
+    )
+    for run_id, item_id, option_id in rows:
+        if (owner := by_run.get(int(run_id))) is not None:
+            owner.answers[str(item_id)] = str(option_id)
+    return list(by_run.values())
 
 
 async def set_aggregate(
