@@ -12,6 +12,7 @@ from handlers.callbacks import Action
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext
 from handlers.flow import language_of
+from handlers.press import button
 from handlers.sending import edit_or_send, send
 from storage.participants import delete_participant, get_participant
 
@@ -84,16 +85,13 @@ async def cmd_delete_me(update: Update, ctx: DTeamContext) -> None:
 
 async def on_delete(update: Update, ctx: DTeamContext) -> None:
     """Deletes the person's data after confirmation, and says so."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or query.message is None:
+    if (pressed := await button(update)) is None:
         return
-    await query.answer()
+    query, user, message = pressed
     lang = await _lang(update, ctx)
     t = ctx.services.texts
     if query.data != cb(Action.DELETE, "yes"):
-        await edit_or_send(
-            ctx, query.message.chat.id, query.message.message_id, t.get(lang, "delete.kept")
-        )
+        await edit_or_send(ctx, message.chat.id, message.message_id, t.get(lang, "delete.kept"))
         return
     async with ctx.services.db.write() as session:
         participant = await get_participant(session, telegram_id=user.id)
@@ -101,9 +99,7 @@ async def on_delete(update: Update, ctx: DTeamContext) -> None:
         if participant is not None:
             runs = await delete_participant(session, participant_id=participant.id)  # type: ignore[arg-type]
     log.info("deleted participant data on request (%d runs)", runs)
-    await edit_or_send(
-        ctx, query.message.chat.id, query.message.message_id, t.get(lang, "delete.done")
-    )
+    await edit_or_send(ctx, message.chat.id, message.message_id, t.get(lang, "delete.done"))
 
 
 async def on_unexpected(update: Update, ctx: DTeamContext) -> None:

@@ -16,6 +16,7 @@ from handlers.callbacks import build as cb
 from handlers.context import DTeamContext
 from handlers.flow import language_of, open_run, participant_for, show_current, write_tx
 from handlers.moderation import title_of
+from handlers.press import button
 from handlers.sending import send
 from storage.groups import finished_workshop_ids
 from storage.models import Participant, Workshop
@@ -90,10 +91,9 @@ async def offer_sessions(
 
 async def on_join(update: Update, ctx: DTeamContext) -> None:
     """Starts the questionnaire in the chosen open session."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or query.message is None:
+    if (pressed := await button(update)) is None:
         return
-    await query.answer()
+    query, user, message = pressed
     try:
         workshop_id = parse(query.data).int_arg(0)
     except BadCallback:
@@ -108,15 +108,13 @@ async def on_join(update: Update, ctx: DTeamContext) -> None:
                 session, ctx.services, participant=participant, workshop_id=workshop_id
             )
     lang = language_of(ctx.services, participant, user)
-    chat_id = query.message.chat.id
+    chat_id = message.chat.id
     if workshop is not None and not is_open:
         title = escape(title_of(ctx.services, workshop, lang))
         await send(ctx, chat_id, ctx.services.texts.get(lang, "start.closed", title=title))
         return
     if run is not None:
-        await show_current(
-            ctx, chat_id=chat_id, run=run, lang=lang, message_id=query.message.message_id
-        )
+        await show_current(ctx, chat_id=chat_id, run=run, lang=lang, message_id=message.message_id)
 
 
 def handlers() -> list[BaseHandler[Update, DTeamContext, None]]:

@@ -15,6 +15,7 @@ from handlers.callbacks import Action, parse
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext, Services
 from handlers.flow import language_of, show_current, write_tx
+from handlers.press import button
 from handlers.sending import drop_keyboard, edit_or_send, send, send_photo
 from storage.models import Run
 from storage.participants import get_participant
@@ -59,9 +60,9 @@ def _valid_option(services: Services, item_id: str, option_id: str) -> bool:
 
 async def on_answer(update: Update, ctx: DTeamContext) -> None:
     """Stores the pressed answer and shows the next question, or the result after the last."""
-    query, user, services = update.callback_query, update.effective_user, ctx.services
-    if query is None or user is None or query.message is None:
+    if (pressed := await button(update, answer=False)) is None:
         return
+    (query, user, message), services = pressed, ctx.services
     data = parse(query.data)
     run_id, item_id, option_id = data.int_arg(0), data.args[1], data.args[2]
     t = services.texts
@@ -72,7 +73,7 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
             read_tap,
             run_id=run_id,
             telegram_id=user.id,
-            pressed_message_id=query.message.message_id,
+            pressed_message_id=message.message_id,
         )
     )
     found = tap.found
@@ -93,7 +94,7 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
         out.left_workshop = workshop is not None and workshop.status != OPEN
         await _record(ctx, update, out, answers | {item_id: option_id}, item_id, option_id)
     await query.answer(out.toast)
-    chat_id, message_id = query.message.chat.id, query.message.message_id
+    chat_id, message_id = message.chat.id, message.message_id
     if out.run is None:
         return  # forged, foreign or finished: the toast said so; the message stays as it is
     if out.left_workshop:
@@ -191,9 +192,9 @@ async def _deliver_result(
 
 async def on_back(update: Update, ctx: DTeamContext) -> None:
     """Goes back to the question before the one shown, keeping its answer ticked."""
-    query, user, services = update.callback_query, update.effective_user, ctx.services
-    if query is None or user is None or query.message is None:
+    if (pressed := await button(update, answer=False)) is None:
         return
+    (query, user, message), services = pressed, ctx.services
     data = parse(query.data)
     run_id, item_id = data.int_arg(0), data.args[1]
     ids = [it.id for it in services.questionnaire.items]
@@ -218,14 +219,14 @@ async def on_back(update: Update, ctx: DTeamContext) -> None:
             await move_to(session, run=run, item_id=ids[ids.index(item_id) - 1])
     await query.answer(None if valid else services.texts.get(lang, "question.invalid"))
     if not valid or run is None:
-        await drop_keyboard(ctx, query.message.chat.id, query.message.message_id)
+        await drop_keyboard(ctx, message.chat.id, message.message_id)
         return
     await show_current(
         ctx,
-        chat_id=query.message.chat.id,
+        chat_id=message.chat.id,
         run=run,
         lang=lang,
-        message_id=run.message_id or query.message.message_id,
+        message_id=run.message_id or message.message_id,
     )
 
 

@@ -22,6 +22,7 @@ from handlers.moderation import (
     title_of,
 )
 from handlers.permissions import is_moderator
+from handlers.press import button
 from handlers.qr import qr_png
 from handlers.sending import edit_or_send, send, send_photo
 from storage.groups import reset_workshop
@@ -160,11 +161,11 @@ async def cmd_reset(update: Update, ctx: DTeamContext) -> None:
 
 async def on_reset(update: Update, ctx: DTeamContext) -> None:
     """Clears the session's runs after a moderator confirmed; anyone else changes nothing."""
-    query, user, services = update.callback_query, update.effective_user, ctx.services
-    if query is None or user is None or query.message is None:
+    if (pressed := await button(update, answer=False)) is None:
         return
+    (query, user, message), services = pressed, ctx.services
     lang, t = services.default_language, services.texts
-    chat_id = query.message.chat.id
+    chat_id = message.chat.id
     if not await is_moderator(ctx, chat_id, user.id):
         await query.answer(t.get(lang, "moderation.session.reset_not_allowed"), show_alert=True)
         return
@@ -189,7 +190,7 @@ async def on_reset(update: Update, ctx: DTeamContext) -> None:
         else t.get(lang, "moderation.session.reset_kept")
     )
     log.info("workshop %s reset by %s: %d runs deleted", workshop_id, user.id, runs)
-    await edit_or_send(ctx, chat_id, query.message.message_id, text)
+    await edit_or_send(ctx, chat_id, message.message_id, text)
 
 
 def handlers() -> list[BaseHandler[Update, DTeamContext, None]]:

@@ -14,6 +14,7 @@ from handlers.callbacks import build as cb
 from handlers.context import DTeamContext
 from handlers.flow import language_of, open_run, participant_for, show_current, write_tx
 from handlers.offer import offer_sessions
+from handlers.press import button
 from handlers.sending import edit_or_send, send
 from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant, set_consent, set_language
@@ -137,10 +138,9 @@ async def _begin(
 
 async def on_consent(update: Update, ctx: DTeamContext) -> None:
     """Records consent and starts the questionnaire (in the joined session, if any)."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or query.message is None:
+    if (pressed := await button(update)) is None:
         return
-    await query.answer()
+    query, user, message = pressed
     try:
         wid = parse(query.data).int_arg(0)
     except BadCallback:
@@ -155,35 +155,34 @@ async def on_consent(update: Update, ctx: DTeamContext) -> None:
     if workshop is not None and workshop.status != OPEN:
         await send(
             ctx,
-            query.message.chat.id,
+            message.chat.id,
             ctx.services.texts.get(lang, "start.closed", title=workshop.title),
         )
         workshop = None
     if running is not None and (workshop is None or running.workshop_id == workshop.id):
         await show_current(
             ctx,
-            chat_id=query.message.chat.id,
+            chat_id=message.chat.id,
             run=running,
             lang=lang,
-            message_id=query.message.message_id,
+            message_id=message.message_id,
         )
         return
     await _begin(
         ctx,
-        query.message.chat.id,
+        message.chat.id,
         participant,
         lang,
         workshop.id if workshop else None,
-        message_id=query.message.message_id,
+        message_id=message.message_id,
     )
 
 
 async def on_language(update: Update, ctx: DTeamContext) -> None:
     """Switches the participant's language and shows the welcome (or a confirmation) in it."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or query.message is None:
+    if (pressed := await button(update)) is None:
         return
-    await query.answer()
+    query, user, message = pressed
     lang = parse(query.data).args[0] if query.data else ""
     if lang not in ("de", "en"):
         return
@@ -192,22 +191,21 @@ async def on_language(update: Update, ctx: DTeamContext) -> None:
         await set_language(session, participant=participant, language=lang)
     if participant.consent_at is None:
         text, markup = _welcome(ctx, lang, None)
-        await edit_or_send(ctx, query.message.chat.id, query.message.message_id, text, markup)  # type: ignore[arg-type]
+        await edit_or_send(ctx, message.chat.id, message.message_id, text, markup)  # type: ignore[arg-type]
     else:
         await edit_or_send(
             ctx,
-            query.message.chat.id,
-            query.message.message_id,
+            message.chat.id,
+            message.message_id,
             ctx.services.texts.get(lang, "language.set"),
         )
 
 
 async def on_resume(update: Update, ctx: DTeamContext) -> None:
     """Shows the current question of the run the participant left."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or query.message is None:
+    if (pressed := await button(update)) is None:
         return
-    await query.answer()
+    _, user, message = pressed
     async with ctx.services.db.read() as session:
         participant = await get_participant(session, telegram_id=user.id)
         running = await active_run(session, participant_id=participant.id) if participant else None  # type: ignore[arg-type]
@@ -215,26 +213,25 @@ async def on_resume(update: Update, ctx: DTeamContext) -> None:
     if running is None:
         await edit_or_send(
             ctx,
-            query.message.chat.id,
-            query.message.message_id,
+            message.chat.id,
+            message.message_id,
             ctx.services.texts.get(lang, "start.nothing_to_resume"),
         )
         return
     await show_current(
         ctx,
-        chat_id=query.message.chat.id,
+        chat_id=message.chat.id,
         run=running,
         lang=lang,
-        message_id=query.message.message_id,
+        message_id=message.message_id,
     )
 
 
 async def on_restart(update: Update, ctx: DTeamContext) -> None:
     """Starts the questionnaire again from the first question."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or query.message is None:
+    if (pressed := await button(update)) is None:
         return
-    await query.answer()
+    query, user, message = pressed
     try:
         wid = parse(query.data).int_arg(0)
     except BadCallback:
@@ -253,15 +250,15 @@ async def on_restart(update: Update, ctx: DTeamContext) -> None:
     lang = language_of(ctx.services, participant, user)
     if participant.consent_at is None:
         text, markup = _welcome(ctx, lang, workshop)
-        await edit_or_send(ctx, query.message.chat.id, query.message.message_id, text, markup)  # type: ignore[arg-type]
+        await edit_or_send(ctx, message.chat.id, message.message_id, text, markup)  # type: ignore[arg-type]
         return
     if running is not None:
         await show_current(
             ctx,
-            chat_id=query.message.chat.id,
+            chat_id=message.chat.id,
             run=running,
             lang=lang,
-            message_id=query.message.message_id,
+            message_id=message.message_id,
         )
 
 
