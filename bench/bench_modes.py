@@ -21,12 +21,11 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
-from bench.bench_journey import PRESSES, _free_port, _spawn, _stop  # noqa: E402
+from bench.bench_journey import BARE_TOKEN, PRESSES, _bare, _free_port, _spawn, _stop  # noqa: E402
 from bench.clickthrough import Figures, click_through  # noqa: E402
 from sandbox.context import Settings as SandboxSettings  # noqa: E402
 from sandbox.server import BotApiServer  # noqa: E402
 
-BARE_TOKEN = "222222:bare-bench-token"
 POLL_TOKEN = "333333:dteam-polling-bench"
 HOOK_TOKEN = "444444:dteam-webhook-bench"
 SECRET = "bench-secret_1"
@@ -76,25 +75,9 @@ async def main(n: int) -> None:
     server.add_bot(BARE_TOKEN, username="bare_bot")
     server.add_bot(POLL_TOKEN, username="dteam_polling_bot")
     server.add_bot(HOOK_TOKEN, username="dteam_webhook_bot")
-    bases = []
-    for transport in ("httpx", "aiohttp"):  # PTB's default, and D-Team's transport
-        bare = await _spawn(
-            [
-                sys.executable,
-                "bench/bare_bot.py",
-                root,
-                BARE_TOKEN,
-                str(PRESSES - 1),
-                "0",
-                transport,
-            ],
-            dict(os.environ),
-            "ready",
-        )
-        label = f"bare PTB bot ({transport})"
-        run = click_through(server, BARE_TOKEN, n, label, presses=PRESSES)
-        bases.append(await _measured(bare.pid, run))
-        await _stop(bare)
+    env = dict(os.environ)
+    # PTB's default transport, and D-Team's.
+    bases = [await _bare(server, root, env, n, False, t) for t in ("httpx", "aiohttp")]
     figures = []
     with tempfile.TemporaryDirectory() as tmp:
         for webhook in (False, True):
