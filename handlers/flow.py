@@ -50,9 +50,17 @@ async def participant_for(session: AsyncSession, services: Services, user: User)
 
 
 async def open_run(
-    session: AsyncSession, services: Services, *, participant: Participant, workshop_id: int | None
+    session: AsyncSession,
+    services: Services,
+    *,
+    participant: Participant,
+    workshop_id: int | None,
+    message_id: int | None = None,
 ) -> Run:
-    """Starts a fresh run at the first question (abandoning any run in progress)."""
+    """Starts a fresh run at the first question (abandoning any run in progress).
+
+    message_id: the message that will show the first question (edited in place), if known.
+    """
     q = services.questionnaire
     run = await start_run(
         session,
@@ -61,6 +69,7 @@ async def open_run(
         questionnaire_version=q.version,
         language=language_of(services, participant, None),
         first_item=q.items[0].id,
+        message_id=message_id,
     )
     if workshop_id is not None:
         await mark_live_dirty(session, workshop_id=workshop_id)

@@ -146,35 +146,34 @@ async def on_consent(update: Update, ctx: DTeamContext) -> None:
     except BadCallback:
         log.warning("forged consent callback from %s: %r", user.id, query.data)
         return
+    # One transaction for consent and the new run (200 people may tap at once when a session
+    # opens). The first question replaces the welcome message, so the run knows its message.
+    closed: Workshop | None = None
+    run: Run | None = None
     async with write_tx(ctx, update) as (session, _):
         participant = await participant_for(session, ctx.services, user)
         await set_consent(session, participant=participant)
         workshop = await get_workshop(session, workshop_id=wid) if wid else None
+        if workshop is not None and workshop.status != OPEN:
+            closed, workshop = workshop, None
         running = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        if running is None or (workshop is not None and running.workshop_id != workshop.id):
+            run = await open_run(
+                session,
+                ctx.services,
+                participant=participant,
+                workshop_id=workshop.id if workshop else None,
+                message_id=message.message_id,
+            )
     lang = language_of(ctx.services, participant, user)
-    if workshop is not None and workshop.status != OPEN:
+    if closed is not None:
         await send(
-            ctx,
-            message.chat.id,
-            ctx.services.texts.get(lang, "start.closed", title=workshop.title),
+            ctx, message.chat.id, ctx.services.texts.get(lang, "start.closed", title=closed.title)
         )
-        workshop = None
-    if running is not None and (workshop is None or running.workshop_id == workshop.id):
-        await show_current(
-            ctx,
-            chat_id=message.chat.id,
-            run=running,
-            lang=lang,
-            message_id=message.message_id,
-        )
-        return
-    await _begin(
-        ctx,
-        message.chat.id,
-        participant,
-        lang,
-        workshop.id if workshop else None,
-        message_id=message.message_id,
+    shown = run or running
+    assert shown is not None
+    await show_current(
+        ctx, chat_id=message.chat.id, run=shown, lang=lang, message_id=message.message_id
     )
 
 

@@ -45,8 +45,12 @@ async def start_run(
     questionnaire_version: str,
     language: str,
     first_item: str,
+    message_id: int | None = None,
 ) -> Run:
-    """Starts a new run; any run still in progress for the participant is abandoned."""
+    """Starts a new run; any run still in progress for the participant is abandoned.
+
+    message_id: the private message that will show its first question, when known already.
+    """
     await session.execute(
         update(Run)
         .where(col(Run.participant_id) == participant_id, col(Run.status) == IN_PROGRESS)
@@ -58,6 +62,7 @@ async def start_run(
         questionnaire_version=questionnaire_version,
         language=language,
         current_item=first_item,
+        message_id=message_id,
     )
     session.add(run)
     await session.flush()
