@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
 from tests.e2e.harness import BotProcess, Person, progress
 
 
 def _texts(sandbox: BotApiServer, user_id: int) -> list[str]:
     return [m.text or m.caption or "" for m in sandbox.messages(user_id)]
+
+
+async def _consent(person: Person, welcome: StoredMessage) -> StoredMessage:
+    """Presses the welcome's consent button; returns the first question."""
+    consent = next(b for b in welcome.buttons if b["callback_data"].startswith("c:"))
+    first = await person.press_and_wait(welcome, consent["callback_data"], lambda m: True)
+    assert (first.text or "").startswith("Question 1 of 15")
+    return first
 
 
 async def test_english_client_gets_everything_in_english(
@@ -17,10 +26,8 @@ async def test_english_client_gets_everything_in_english(
     welcome = await ann.say("/start")
     assert (welcome.text or "").startswith("Welcome to D-Team!")
     assert [b["text"] for b in welcome.buttons][1] == "🇩🇪 Auf Deutsch"
-    consent = next(b for b in welcome.buttons if b["callback_data"].startswith("c:"))
-    first = await ann.press_and_wait(welcome, consent["callback_data"], lambda m: True)
+    first = await _consent(ann, welcome)
     assert progress(first) == (1, 15)
-    assert (first.text or "").startswith("Question 1 of 15")
     card = await ann.answer_all(first)
     assert (card.text or "").startswith("Profile card:")
     assert "Strengths" in (card.text or "")
@@ -44,9 +51,6 @@ async def test_german_client_switches_to_english_on_the_welcome(
     english = await ben.press_and_wait(
         welcome, switch["callback_data"], lambda m: (m.text or "").startswith("Welcome")
     )
-    consent = next(b for b in english.buttons if b["callback_data"].startswith("c:"))
-    assert consent["text"] == "✅ I agree – let’s start"
-    first = await ben.press_and_wait(english, consent["callback_data"], lambda m: True)
-    assert (first.text or "").startswith("Question 1 of 15")
-    card = await ben.answer_all(first)
+    assert english.buttons[0]["text"] == "✅ I agree – let’s start"
+    card = await ben.answer_all(await _consent(ben, english))
     assert (card.text or "").startswith("Profile card:")

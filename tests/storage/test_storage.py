@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -34,14 +33,6 @@ from storage.runs import (
 )
 from typology.questionnaire import load_questionnaire
 from typology.scoring import load_model
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate(database)
-    yield database
-    await database.dispose()
 
 
 async def _participant(db: Database, telegram_id: int = 42) -> Participant:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from functools import partial
 
 import pytest
@@ -11,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.database import Database, NestedWriteError
-from storage.migrate import migrate
 from storage.models import Answer, Participant, ProcessedUpdate, Result, Run, Workshop
 from storage.participants import get_or_create_participant
 from storage.runs import FINISHED, IN_PROGRESS, get_answers, set_run_message, start_run
@@ -21,14 +19,6 @@ from typology.questionnaire import load_questionnaire
 from typology.scoring import load_model
 
 TG = 7_000_001
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate(database)
-    yield database
-    await database.dispose()
 
 
 async def _run(db: Database, *, workshop: bool = False) -> Run:
