@@ -8,7 +8,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from telegram import Message, Update, User
+from telegram import Bot, Message, Update, User
 
 from bot.http import AiohttpRequest
 
@@ -60,19 +60,30 @@ def implausible(update: Update) -> str | None:
     return None
 
 
+def parsed(raw: dict[str, Any], bot: Bot | None) -> tuple[Update, str | None]:
+    """Parses an update with an integer update_id, once; says what is wrong with it, if anything.
+
+    A malformed update comes back empty (only its id), so that it is skipped but its id is
+    confirmed: the polling offset moves past it, a webhook answers it 200.
+    """
+    try:
+        update = Update.de_json(dict(raw), bot)
+        problem = implausible(update)
+    except Exception as exc:  # any malformed field: PTB raises all kinds of errors
+        problem = str(exc)
+    if problem is None:
+        return update, None
+    log.warning("update %s is malformed (%s); skipped", raw["update_id"], problem[:200])
+    return Update.de_json({"update_id": raw["update_id"]}, bot), problem
+
+
 def readable(raw: object) -> dict[str, Any] | None:
     """Returns the update if it is one Telegram could send, an empty one with its id if not."""
     if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
         log.warning("dropped an update without an integer update_id")
         return None
-    try:
-        problem = implausible(Update.de_json(dict(raw), None))
-    except Exception as exc:  # any malformed field: PTB raises all kinds of errors
-        problem = str(exc)
-    if problem is None:
-        return raw
-    log.warning("update %s is malformed (%s); skipped", raw["update_id"], problem[:200])
-    return {"update_id": raw["update_id"]}  # kept, so the polling offset moves past it
+    _, problem = parsed(raw, None)
+    return raw if problem is None else {"update_id": raw["update_id"]}
 
 
 class TolerantUpdatesRequest(AiohttpRequest):

@@ -14,7 +14,7 @@ from bot.metrics import METRICS_KEY, Metrics
 from bot.monitor import AnyApp, add_monitor_routes, serving
 from bot.runner import _stop_on_signals, running_app
 from bot.settings import Settings, SettingsError
-from bot.update_guard import readable
+from bot.update_guard import parsed
 from handlers import outcome
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class Receiver:
                 raise ValueError("no integer update_id")
             # A malformed update becomes an empty one and is answered 200: a retry could never
             # succeed, and Telegram would hold back the chat's later updates behind it.
-            update = Update.de_json(readable(data) or data, self.application.bot)
+            update, _ = parsed(data, self.application.bot)
         except Exception as exc:  # anything malformed is answered 400, never raised
             log.warning("malformed webhook request: %s", exc)
             return None
