@@ -20,14 +20,19 @@ from storage.workshops import mark_live_dirty
 log = logging.getLogger(__name__)
 
 
+def note_duplicate(update: Update) -> None:
+    """Logs and counts an update whose writes were committed before (a redelivery)."""
+    log.info("update %s was processed before; not writing again", update.update_id)
+    outcome.duplicate()
+
+
 @asynccontextmanager
 async def write_tx(ctx: DTeamContext, update: Update) -> AsyncIterator[tuple[AsyncSession, bool]]:
     """Opens a write transaction that also records the update id; yields (session, is_new)."""
     async with ctx.services.db.write() as session:
         is_new = await mark_processed(session, update_id=update.update_id)
         if not is_new:
-            log.info("update %s was processed before; not writing again", update.update_id)
-            outcome.duplicate()
+            note_duplicate(update)
         yield session, is_new
 
 

@@ -10,11 +10,11 @@ from functools import partial
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from handlers import outcome, render
+from handlers import render
 from handlers.callbacks import Action, parse
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext, Services
-from handlers.flow import language_of, show_current, write_tx
+from handlers.flow import language_of, note_duplicate, show_current, write_tx
 from handlers.press import button
 from handlers.sending import drop_keyboard, edit_or_send, send, send_photo
 from storage.models import Run
@@ -149,8 +149,7 @@ async def _record(
     )
     if written is not Written.DONE:
         if written is Written.DUPLICATE:
-            log.info("update %s was processed before; not writing again", update.update_id)
-            outcome.duplicate()
+            note_duplicate(update)
         # Processed before, or a concurrent press of the same question got there first.
         out.toast, out.left_workshop = services.texts.get(run.language, "question.stale"), False
         return
