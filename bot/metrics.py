@@ -88,10 +88,9 @@ Callback = Callable[..., Coroutine[Any, Any, Any]]
 
 
 _MESSAGE_METHODS = ("send", "edit", "copy", "forward")
-_CHAT_BURST, _CHAT_PERIOD = (
-    2,
-    2.5,
-)  # Telegram: ~1 message/s per chat, bursts of ~3; a token of slack
+# Telegram allows about 1 message/s per chat with bursts of about 3; a token of slack each.
+_CHAT_BURST, _CHAT_PERIOD = 2, 2.5
+_CHATS_KEPT = 10_000  # above this, chats whose bucket is empty again are forgotten
 
 
 def _private_chat(value: object) -> int | None:
@@ -120,8 +119,10 @@ class CountingRateLimiter(AIORateLimiter):
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
         limiter = self._chats.get(chat_id)
         if limiter is None:
-            if len(self._chats) > 10_000:  # forget chats that are idle (their bucket is empty)
-                self._chats = {k: v for k, v in self._chats.items() if not v.has_capacity(3)}
+            if len(self._chats) > _CHATS_KEPT:  # forget idle chats: their bucket is empty
+                self._chats = {
+                    k: v for k, v in self._chats.items() if not v.has_capacity(_CHAT_BURST)
+                }
             limiter = self._chats[chat_id] = AsyncLimiter(_CHAT_BURST, _CHAT_PERIOD)
         return limiter
 
