@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import struct
 import zlib
+from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import ClientSession
 from telegram import Bot, BotCommand, BotCommandScopeAllChatAdministrators
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from sandbox.server import BotApiServer
-from tests.sandbox.conftest import USER
+from tests.sandbox.conftest import TOKEN, USER
 
 
 def png(width: int, height: int) -> bytes:
@@ -133,3 +137,42 @@ async def test_commands_per_scope_and_language(server: BotApiServer, bot: Bot) -
     await bot.set_my_short_description("Kurz")
     assert (await bot.get_my_description("de")).description == "Typologie-Bot"
     assert (await bot.get_my_short_description()).short_description == "Kurz"
+
+
+async def test_upload_arriving_in_uneven_pieces(server: BotApiServer, http: ClientSession) -> None:
+    """A multipart upload whose bytes arrive in uneven pieces (slow link, odd TCP segments).
+
+    When a read returns less than a boundary and the next one more than a chunk, aiohttp's
+    multipart reader pushes the surplus back with a call it has deprecated. The stand-in must
+    still store the upload and answer like Telegram, not fail with a 500.
+    """
+    server.send_text(USER, "/start")
+    payload = os.urandom(20_000)
+    boundary = "dteam-boundary-7f3a"
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="chat_id"\r\n\r\n'
+        f"{USER}\r\n"
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="document"; filename="answers.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+    pieces = [head, payload[:3], payload[3:] + f"\r\n--{boundary}--\r\n".encode()]
+
+    async def uneven() -> AsyncIterator[bytes]:
+        for piece in pieces:
+            yield piece
+            await asyncio.sleep(0.02)
+
+    async with http.post(
+        f"{server.root}/bot{TOKEN}/sendDocument",
+        data=uneven(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    ) as response:
+        reply = await response.json()
+    assert response.status == 200, reply
+    assert reply["ok"] is True
+    stored = server.last_message(USER)
+    assert stored is not None
+    assert stored.document is not None
+    assert stored.document.data == payload
