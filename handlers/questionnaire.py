@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from handlers import render
@@ -172,8 +173,14 @@ async def _deliver_result(
         affinity_chart, result.affinities, lang=lang, title=t.get(lang, "result.chart_title")
     )
     name = render.type_name(services, result.main_type, lang)
-    if await send_photo(ctx, chat_id, png, t.get(lang, "result.caption", name=name)) is None:
-        return
+    try:
+        chart = await send_photo(ctx, chat_id, png, t.get(lang, "result.caption", name=name))
+    except TelegramError as exc:
+        # The result is stored and shown; a lost chart must not also cost the profile card.
+        log.warning("result chart for %s not sent (%s); sending the card anyway", chat_id, exc)
+    else:
+        if chart is None:  # blocked
+            return
     profile = services.profiles[lang][result.main_type]
     card = await send(
         ctx,

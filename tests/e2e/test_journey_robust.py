@@ -241,3 +241,18 @@ async def test_result_not_shown_after_a_failure_is_shown_on_the_next_tap(
     cards = [m for m in sandbox.messages(uma.user_id) if (m.text or "").startswith("Steckbrief")]
     assert len(cards) == 1
     assert await _count(bot, Run) == 1
+
+
+async def test_a_lost_chart_does_not_cost_the_profile_card(
+    sandbox: BotApiServer, bot: BotProcess
+) -> None:
+    """Telegram fails the chart's upload: the result and the card still arrive, no tap needed."""
+    ida = Person(sandbox, 2010, "Ida")
+    q = await _answer_n(ida, await ida.join(), 14)
+    last = answer_buttons(q)[0]["callback_data"]
+    sandbox.inject_fault(["sendPhoto"], status=500, count=1, chat_id=ida.user_id)
+    card = await ida.press_and_wait(q, last, lambda m: (m.text or "").startswith("Steckbrief"))
+    assert "Stärken" in (card.text or "")
+    assert not any(m.photo is not None for m in sandbox.messages(ida.user_id))
+    assert sandbox.stats()["status_500"] == 1
+    assert len(await stored_answers(bot, ida.user_id)) == 15
