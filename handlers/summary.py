@@ -7,6 +7,7 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from handlers import render
@@ -64,7 +65,11 @@ async def post_summary(
             composition_chart, analysis.counts, lang=lang, title=chart_title
         )
         caption = summary_caption(services.texts, analysis, title=title, lang=lang)
-        await to_group(ctx, chat_id, lambda chat: send_photo(ctx, chat, png, caption))
+        try:
+            await to_group(ctx, chat_id, lambda chat: send_photo(ctx, chat, png, caption))
+        except TelegramError as exc:
+            # The text carries the composition; a refused chart must not also cost it.
+            log.warning("summary chart for %s not posted (%s); posting the text", chat_id, exc)
     await to_group(ctx, chat_id, lambda chat: send(ctx, chat, text))
 
 

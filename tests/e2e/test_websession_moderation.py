@@ -14,6 +14,7 @@ from tests.e2e.websession import (
     db_state,
     make_group,
     open_session,
+    summary_counts,
     wait_live,
 )
 
@@ -145,3 +146,18 @@ async def test_status_and_export_go_to_the_moderator_privately(
     for person in [*people, halfway]:
         assert person.first_name not in raw
         assert str(person.user_id) not in raw
+
+
+async def test_summary_text_is_posted_when_its_chart_is_refused(
+    sandbox: BotApiServer, bot: BotProcess
+) -> None:
+    make_group(sandbox, GROUP, MOD)
+    code = await open_session(sandbox, MOD, GROUP)
+    await crowd(sandbox, code, range(7101, 7104))
+    await wait_live(sandbox, GROUP, "Fertig: 3")
+    photos_before = sum(m.photo is not None for m in sandbox.messages(GROUP))
+    sandbox.inject_fault(["sendPhoto"], status=500, count=1, chat_id=GROUP)
+    post = await command(sandbox, MOD, GROUP, "/summary", lambda m: "Das D-Team" in (m.text or ""))
+    assert sum(summary_counts(post.text or "").values()) == 3
+    assert sum(m.photo is not None for m in sandbox.messages(GROUP)) == photos_before
+    assert sandbox.stats()["status_500"] == 1
