@@ -1,8 +1,9 @@
 """Fixtures shared by all tests: database URLs for SQLite files and a real PostgreSQL."""
 
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -13,6 +14,24 @@ POSTGRES_URL_VAR = "DTEAM_TEST_POSTGRES_URL"
 
 # As `dteam` does at start-up: PTB's RetryAfter.retry_after becomes a timedelta (no warning).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+
+@pytest.fixture(autouse=True)
+def _stand_in_never_fails_inside(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """A test fails if the in-process stand-in broke while serving a request.
+
+    The stand-in answers its own failures like Telegram's 500; without this check a bug in it
+    looks like a slow or lost reply and surfaces only as a timeout far from its cause.
+    """
+    yield
+    broken = [
+        record.getMessage()
+        for when in ("setup", "call")
+        for record in caplog.get_records(when)
+        if record.name == "sandbox.server" and record.levelno >= logging.ERROR
+    ]
+    if broken:
+        pytest.fail(f"the stand-in failed inside: {broken[:3]}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
