@@ -71,9 +71,9 @@ async def main() -> None:
     root, token = sys.argv[1], sys.argv[2]
     builder = ApplicationBuilder().token(token)
     if TRANSPORT == "aiohttp":
-        builder = builder.request(AiohttpRequest(connection_pool_size=24)).get_updates_request(
-            AiohttpRequest(connection_pool_size=2)
-        )
+        builder = builder.request(
+            AiohttpRequest(connection_pool_size=24, trust_env=False)
+        ).get_updates_request(AiohttpRequest(connection_pool_size=2, trust_env=False))
     elif TRANSPORT != "httpx":
         raise SystemExit(f"unknown transport {TRANSPORT!r}: httpx or aiohttp")
     else:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram.error import BadRequest
 from telegram.ext import BaseRateLimiter, ExtBot
@@ -34,17 +36,35 @@ class DTeamBot(ExtBot[Any]):
             raise
 
 
+def is_loopback(url: str) -> bool:
+    """Tells whether url names this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def make_bot(
     *, token: str, api_root: str, rate_limiter: BaseRateLimiter[Any], pool_size: int
 ) -> DTeamBot:
-    """Builds the bot pointed at api_root, with its HTTP connection pools."""
+    """Builds the bot pointed at api_root, with its HTTP connection pools.
+
+    A proxy from the environment serves the way out to Telegram; a Bot API on this machine
+    (the stand-in, a local Bot API server) is reached directly, as no proxy could reach it.
+    """
+    proxied = not is_loopback(api_root)
     return DTeamBot(
         token,
         base_url=f"{api_root}/bot",
         base_file_url=f"{api_root}/file/bot",
-        request=AiohttpRequest(connection_pool_size=pool_size),
+        request=AiohttpRequest(connection_pool_size=pool_size, trust_env=proxied),
         # One spare connection, so the final getUpdates at shutdown need not wait for the
         # cancelled long poll to release its connection.
-        get_updates_request=TolerantUpdatesRequest(connection_pool_size=2, read_timeout=60),
+        get_updates_request=TolerantUpdatesRequest(
+            connection_pool_size=2, read_timeout=60, trust_env=proxied
+        ),
         rate_limiter=rate_limiter,
     )

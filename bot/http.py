@@ -36,6 +36,7 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
+        trust_env: bool = True,
     ) -> None:
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
@@ -43,6 +44,7 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
+        self._trust_env = trust_env
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -56,6 +58,9 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
+                # As httpx does for PTB: HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured, so a
+                # bot behind an administration's outbound proxy reaches Telegram.
+                trust_env=self._trust_env,
             )
 
     async def shutdown(self) -> None:

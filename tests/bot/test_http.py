@@ -7,11 +7,15 @@ import io
 import socket
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
+from aiohttp import web
 from PIL import Image
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import AIORateLimiter
 
+from bot.extbot import is_loopback, make_bot
 from bot.http import AiohttpRequest
 from sandbox.server import BotApiServer
 
@@ -122,3 +126,65 @@ async def test_the_session_opens_again_after_shutdown(server: BotApiServer) -> N
     status, _ = await request.do_request(f"{server.root}/bot{TOKEN}/getMe", "POST")
     assert status == 200
     await request.shutdown()
+
+
+async def test_the_proxy_from_the_environment_is_used(
+    server: BotApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind an outbound proxy (common in public administrations), as with PTB's httpx."""
+    seen: list[str] = []
+    upstream = aiohttp.ClientSession()  # the proxy's own client ignores the environment
+
+    async def forward(request: web.Request) -> web.Response:
+        seen.append(str(request.url))
+        async with upstream.request(
+            request.method, request.url, data=await request.read(), headers=request.headers
+        ) as answer:
+            return web.Response(
+                status=answer.status, body=await answer.read(), content_type=answer.content_type
+            )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    try:
+        async with _bot(server.root) as bot:
+            me = await bot.get_me()
+            await bot.send_message(USER, "über den Proxy")
+        assert me.username == "http_bot"
+        assert server.last_message(USER, TOKEN).text == "über den Proxy"  # type: ignore[union-attr]
+        assert any(url.endswith("/getMe") for url in seen)
+        assert any(url.endswith("/sendMessage") for url in seen)
+    finally:
+        await upstream.close()
+        await runner.cleanup()
+
+
+async def test_a_bot_api_on_this_machine_is_reached_without_the_proxy(
+    server: BotApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No proxy can reach the stand-in on loopback: make_bot goes there directly."""
+    with socket.socket() as sock:  # a port where nothing listens: a proxy that is not there
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{dead}")
+    assert is_loopback(server.root)
+    assert is_loopback("http://localhost:8081")
+    assert is_loopback("http://[::1]:8081")
+    assert not is_loopback("https://api.telegram.org")
+    assert not is_loopback("http://10.0.0.5:8081")
+    bot = make_bot(token=TOKEN, api_root=server.root, rate_limiter=AIORateLimiter(), pool_size=2)
+    async with bot:
+        assert (await bot.get_me()).username == "http_bot"
+        updates = await bot.get_updates(timeout=0)  # the long-polling connection, too
+        assert [u.message.text for u in updates if u.message] == ["/start"]
