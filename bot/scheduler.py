@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 30.0  # how often missed rows are looked for (a row's own job is the fast path)
 SWEEP_JOB = "scheduled-sweep"
+FIRST_SWEEP_SECONDS = 0.5  # after start-up: catches up whatever fell due while the bot was down
 
 
 async def start_scheduler(
@@ -35,6 +36,8 @@ async def start_scheduler(
     schedule_jobs(app.job_queue, rows)
     interval = sweep_seconds if sweep_seconds is not None else SWEEP_SECONDS
     # The first sweep runs right away: it catches up whatever fell due while the bot was down.
-    app.job_queue.run_repeating(job_sweep, interval=interval, first=0.5, name=SWEEP_JOB)
+    app.job_queue.run_repeating(
+        job_sweep, interval=interval, first=FIRST_SWEEP_SECONDS, name=SWEEP_JOB
+    )
     log.info("scheduler: %d pending timed messages, sweep every %.0f s", len(rows), interval)
     return len(rows)
