@@ -176,3 +176,36 @@ async def test_upload_arriving_in_uneven_pieces(server: BotApiServer, http: Clie
     assert stored is not None
     assert stored.document is not None
     assert stored.document.data == payload
+
+
+async def test_a_client_hanging_up_mid_upload_breaks_nothing(server: BotApiServer) -> None:
+    """A bot killed while uploading: nothing is stored or logged as broken; the next call works."""
+    boundary = "dteam-boundary-hangup"
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="chat_id"\r\n\r\n'
+        f"{USER}\r\n"
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="document"; filename="answers.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode() + b"a;b\r\n" * 100
+    host, port = server.root.removeprefix("http://").split(":")
+    _reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        (
+            f"POST /bot{TOKEN}/sendDocument HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            "Content-Length: 100000\r\n\r\n"
+        ).encode()
+        + head
+    )
+    await writer.drain()
+    await asyncio.sleep(0.1)
+    writer.close()  # 100,000 bytes promised, about 900 sent
+    await writer.wait_closed()
+    await asyncio.sleep(0.3)  # the stand-in sees the hang-up; the fixture checks its log
+    assert server.stats().get("requests", 0) == 0  # no answer, no message: nothing happened
+    assert server.last_message(USER) is None
+    server.send_text(USER, "/start")
+    async with Bot(TOKEN, base_url=f"{server.root}/bot") as bot:
+        assert (await bot.send_message(USER, "weiter")).text == "weiter"
