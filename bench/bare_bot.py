@@ -62,7 +62,8 @@ async def on_button(update: Update, _ctx: CallbackContext) -> None:  # type: ign
     else:
         await query.edit_message_text("Danke!")
         assert query.message is not None
-        await query.message.chat.send_message("Ergebnis")
+        again = InlineKeyboardMarkup([[InlineKeyboardButton("Nochmal", callback_data="n:0")]])
+        await query.message.chat.send_message("Ergebnis", reply_markup=again)
 
 
 async def main() -> None:

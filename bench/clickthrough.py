@@ -1,4 +1,11 @@
-"""Drives N simulated participants through a bot's buttons and measures press-to-answer time."""
+"""Drives N simulated participants through a bot's buttons and measures press-to-answer time.
+
+Each participant takes the way forward: the consent button, then one answer per question
+(never a language switch or a back button, which would not move them on), and is counted as
+finished only when the bot's final message arrives, so that the run's time includes the
+whole result (for D-Team: text, chart and profile card), not just the first reply to the last
+press.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,16 @@ from dataclasses import dataclass, field
 
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
+
+# Callback data both the bare bot and D-Team use (handlers/callbacks.py): consent and answer
+# buttons lead forward; the final message (D-Team's profile card) has a button to start again.
+FORWARD = ("c:", "a:")
+AGAIN = "n:0"
+
+
+def finished(message: StoredMessage) -> bool:
+    """Tells the bot's final message: the one with the button to start again."""
+    return any(b.get("callback_data") == AGAIN for b in message.buttons)
 
 
 @dataclass
@@ -60,7 +77,7 @@ async def _one(
 ) -> None:
     rng = random.Random(user_id)
     server.add_user(user_id, f"P{user_id}", language_code="de")
-    mark = server.mark()
+    mark = begin = server.mark()  # the same users may have met another bot of this run before
     server.send_text(user_id, "/start", token=token)
     await server.wait_for(
         lambda m: m.has_keyboard, timeout, chat_id=user_id, since=mark, token=token
@@ -69,20 +86,32 @@ async def _one(
         message = _keyboard_message(server, user_id, token)
         if message is None:
             raise RuntimeError(f"participant {user_id} has no button to press")
-        answers = [b for b in message.buttons if not str(b["callback_data"]).startswith("b:")]
-        button = rng.choice(answers[:5]) if len(answers) > 1 else answers[0]
+        forward = [b for b in message.buttons if str(b["callback_data"]).startswith(FORWARD)]
+        if not forward:
+            raise RuntimeError(f"participant {user_id} has no way forward on {message.body!r}")
+        button = rng.choice(forward[:5])
         mark = server.mark()
         started = time.perf_counter()
         server.press_button(user_id, message.message_id, button["callback_data"], token=token)
         await server.wait_for(lambda m: True, timeout, chat_id=user_id, since=mark, token=token)
         figures.latencies.append(time.perf_counter() - started)
         figures.presses += 1
+    await server.wait_for(finished, timeout, chat_id=user_id, since=begin, token=token)
 
 
 async def click_through(
-    server: BotApiServer, token: str, n: int, label: str, *, presses: int, timeout: float = 60
+    server: BotApiServer,
+    token: str,
+    n: int,
+    label: str,
+    *,
+    presses: int,
+    timeout: float = 60,
 ) -> Figures:
-    """Runs n participants concurrently, each pressing `presses` buttons; returns figures."""
+    """Runs n participants concurrently, each pressing `presses` buttons; returns figures.
+
+    A participant who does not get the final message is a failure.
+    """
     figures = Figures(label, n)
     started = time.perf_counter()
     results = await asyncio.gather(
