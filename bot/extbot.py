@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dtm
 import ipaddress
 import logging
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
+from telegram._utils.types import JSONDict, ODVInput, TimePeriod
 from telegram.error import BadRequest
 from telegram.ext import BaseRateLimiter, ExtBot
 
 from bot.http import AiohttpRequest
-from bot.update_guard import TolerantUpdatesRequest
+from bot.update_guard import parse_batch
 
 log = logging.getLogger(__name__)
 
@@ -19,11 +24,55 @@ _TOO_LATE = ("query is too old", "query id is invalid")
 
 
 class DTeamBot(ExtBot[Any]):
-    """ExtBot whose late callback answers are logged, not raised.
+    """ExtBot whose late callback answers are logged, not raised, and whose polling survives
+    updates that Telegram could never send.
 
     Telegram refuses an answer to a button press after about 15 s; the answer only stops the
     client's spinner, so the handler must go on and show the next question anyway.
     """
+
+    async def get_updates(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        timeout: TimePeriod | None = None,  # noqa: ASYNC109 - PTB's signature
+        allowed_updates: Sequence[str] | None = None,
+        *,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+        api_kwargs: JSONDict | None = None,
+    ) -> tuple[Update, ...]:
+        """getUpdates as PTB's, but each update is parsed once and a malformed one is skipped.
+
+        PTB parses a batch as a whole and, if one update in it is malformed, retries the same
+        batch forever. Here the batch is parsed update by update (update_guard.parse_batch);
+        the read timeout is PTB's: the request's own plus the long-polling time.
+        """
+        own = read_timeout
+        if isinstance(own, DefaultValue):
+            own = self._request[0].read_timeout
+        poll = timeout.total_seconds() if isinstance(timeout, dtm.timedelta) else (timeout or 0)
+        data: JSONDict = {
+            "timeout": timeout,
+            "offset": offset,
+            "limit": limit,
+            "allowed_updates": allowed_updates,
+        }
+        result = await self._post(
+            "getUpdates",
+            data,
+            read_timeout=(own or 0) + poll,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+            api_kwargs=api_kwargs,
+        )
+        updates = parse_batch(result, self)
+        for update in updates:
+            self.insert_callback_data(update)
+        return updates
 
     async def answer_callback_query(self, *args: Any, **kwargs: Any) -> bool:
         """Answers a button press; returns False instead of raising when it is too late."""
@@ -63,7 +112,7 @@ def make_bot(
         request=AiohttpRequest(connection_pool_size=pool_size, trust_env=proxied),
         # One spare connection, so the final getUpdates at shutdown need not wait for the
         # cancelled long poll to release its connection.
-        get_updates_request=TolerantUpdatesRequest(
+        get_updates_request=AiohttpRequest(
             connection_pool_size=2, read_timeout=60, trust_env=proxied
         ),
         rate_limiter=rate_limiter,

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import datetime as dtm
-import json
 import logging
-from http import HTTPStatus
 from typing import Any
 
 from telegram import Bot, Message, Update, User
-
-from bot.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 CHAT_TYPES = {"private", "group", "supergroup", "channel", "sender"}
@@ -77,28 +73,19 @@ def parsed(raw: dict[str, Any], bot: Bot | None) -> tuple[Update, str | None]:
     return Update.de_json({"update_id": raw["update_id"]}, bot), problem
 
 
-def readable(raw: object) -> dict[str, Any] | None:
-    """Returns the update if it is one Telegram could send, an empty one with its id if not."""
-    if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
-        log.warning("dropped an update without an integer update_id")
-        return None
-    _, problem = parsed(raw, None)
-    return raw if problem is None else {"update_id": raw["update_id"]}
+def parse_batch(result: object, bot: Bot) -> tuple[Update, ...]:
+    """Parses a getUpdates result update by update, each once.
 
-
-class TolerantUpdatesRequest(AiohttpRequest):
-    """PTB parses a getUpdates batch as a whole and retries it forever if one update is bad."""
-
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        """Sends the request; in a getUpdates answer, replaces the updates that are malformed."""
-        status, body = await super().do_request(*args, **kwargs)
-        if status != HTTPStatus.OK:
-            return status, body
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return status, body
-        if isinstance(data, dict) and isinstance(data.get("result"), list):
-            data["result"] = [u for u in map(readable, data["result"]) if u is not None]
-            body = json.dumps(data).encode()
-        return status, body
+    A malformed update comes back empty (only its id), so that the offset moves past it; an
+    entry without an integer update_id, which cannot be confirmed anyway, is dropped.
+    """
+    if not isinstance(result, list):
+        log.warning("getUpdates answered %s instead of a list; ignored", type(result).__name__)
+        return ()
+    updates: list[Update] = []
+    for raw in result:
+        if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
+            log.warning("dropped an update without an integer update_id")
+            continue
+        updates.append(parsed(raw, bot)[0])
+    return tuple(updates)
