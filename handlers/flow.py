@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update, User
@@ -14,7 +15,8 @@ from handlers.context import DTeamContext, Services
 from handlers.sending import edit_or_send
 from storage.models import Participant, Run
 from storage.participants import get_or_create_participant
-from storage.runs import get_answers, mark_processed, set_run_message, start_run
+from storage.runs import get_answers, mark_processed, start_run
+from storage.taps import set_run_message
 from storage.workshops import mark_live_dirty
 
 log = logging.getLogger(__name__)
@@ -106,5 +108,11 @@ async def show_current(
     )
     shown = await edit_or_send(ctx, chat_id, message_id, text, markup)
     if shown is not None and shown != run.message_id:
-        async with services.db.write() as session:
-            await set_run_message(session, run=run, message_id=shown)
+        await remember_message(services, run, shown)
+
+
+async def remember_message(services: Services, run: Run, message_id: int) -> None:
+    """Stores which message shows the run now (one short write: 200 may finish at once)."""
+    assert run.id is not None
+    await services.db.write_sync(partial(set_run_message, run_id=run.id, message_id=message_id))
+    run.message_id = message_id

@@ -15,12 +15,12 @@ from handlers import render
 from handlers.callbacks import Action, parse
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext, Services
-from handlers.flow import language_of, note_duplicate, show_current, write_tx
+from handlers.flow import language_of, note_duplicate, remember_message, show_current, write_tx
 from handlers.press import button
 from handlers.sending import drop_keyboard, edit_or_send, send, send_photo
 from storage.models import Run
 from storage.participants import get_participant
-from storage.runs import IN_PROGRESS, get_run, move_to, set_run_message
+from storage.runs import IN_PROGRESS, get_run, move_to
 from storage.taps import Written, read_tap, write_answer
 from storage.workshops import OPEN
 from typology.charts import affinity_chart
@@ -192,8 +192,7 @@ async def _deliver_result(
         ),
     )
     if card is not None:  # shown: a repeated tap on the last question must not show it again
-        async with services.db.write() as session:
-            await set_run_message(session, run=run, message_id=card.message_id)
+        await remember_message(services, run, card.message_id)
 
 
 async def on_back(update: Update, ctx: DTeamContext) -> None:

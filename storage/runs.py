@@ -131,12 +131,6 @@ async def move_to(session: AsyncSession, *, run: Run, item_id: str | None) -> No
     session.add(run)
 
 
-async def set_run_message(session: AsyncSession, *, run: Run, message_id: int) -> None:
-    """Remembers the private message that shows the run's current question."""
-    run.message_id = message_id
-    await session.execute(update(Run).where(col(Run.id) == run.id).values(message_id=message_id))
-
-
 async def finish_run(session: AsyncSession, *, run: Run, result: Classification) -> Result:
     """Marks the run finished and stores its classification."""
     now = utcnow()

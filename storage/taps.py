@@ -60,6 +60,9 @@ _RUN_STATE = (
     .where(col(Run.id) == bindparam("run_id"), col(Participant.telegram_id) == bindparam("tg"))
 )
 _PARTICIPANT = select(Participant).where(col(Participant.telegram_id) == bindparam("tg"))
+_SET_MESSAGE = (
+    update(Run).where(col(Run.id) == bindparam("run_id")).values(message_id=bindparam("shown"))
+)
 _LIVE_DIRTY = (
     update(Workshop).where(col(Workshop.id) == bindparam("workshop_id")).values(live_dirty=True)
 )
@@ -172,3 +175,8 @@ def write_answer(
     if workshop_id is not None and not detach:
         conn.execute(_LIVE_DIRTY, {"workshop_id": workshop_id})
     return Written.DONE
+
+
+def set_run_message(session: Session, *, run_id: int, message_id: int) -> None:
+    """Remembers the private message that shows the run's current question (or its result)."""
+    session.connection().execute(_SET_MESSAGE, {"run_id": run_id, "shown": message_id})

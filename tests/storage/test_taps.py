@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from storage.database import Database, NestedWriteError
 from storage.models import Answer, Participant, ProcessedUpdate, Result, Run, Workshop
 from storage.participants import get_or_create_participant
-from storage.runs import FINISHED, IN_PROGRESS, get_answers, set_run_message, start_run
-from storage.taps import Written, read_tap, write_answer
+from storage.runs import FINISHED, IN_PROGRESS, get_answers, start_run
+from storage.taps import Written, read_tap, set_run_message, write_answer
 from storage.workshops import create_workshop
 from typology.questionnaire import load_questionnaire
 from typology.scoring import load_model
@@ -122,8 +122,7 @@ async def test_read_tap_knows_whose_run_it_is_and_an_unseen_result(db: Database)
     assert other.participant.language == "en"
     result = model.classify(q, {it.id: it.options[0].id for it in q.scored_items})
     await db.write_sync(_answer(run, 3, "g01", "1", None, result=result))
-    async with db.write() as s:
-        await set_run_message(s, run=run, message_id=5)
+    await db.write_sync(partial(set_run_message, run_id=run.id, message_id=5))  # type: ignore[arg-type]
     again = await db.read_sync(
         partial(read_tap, run_id=run.id, telegram_id=TG, pressed_message_id=5)
     )  # type: ignore[arg-type]
