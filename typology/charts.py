@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import threading
 from collections.abc import Mapping
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
-from PIL import Image
+from matplotlib.font_manager import findfont
+from PIL import Image, ImageDraw, ImageFont
 
 from typology.profiles import type_names
 from typology.types import TYPES, TypeId
@@ -31,25 +34,27 @@ TITLES: dict[str, dict[str, str]] = {
 }
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.6, 100
 XMAX, LABEL_GAP = 1.3, 0.02  # axis units: the longest bar is 1.0
+BAR_HEIGHT = 0.62  # y axis units: one type per unit
 
 
 class _Template:
     """A drawn chart without its bars and value labels, for one language and title.
 
-    Drawing everything (ticks, names, title, layout) costs about 50 ms of Python holding the
-    GIL, which stalls the bot's event loop while a crowd finishes at once. Only the bars and
-    their labels change between charts, so they are drawn onto a copy of the saved background
-    (matplotlib's blitting): about 5 ms, and the PNG encoding after it releases the GIL.
+    matplotlib draws what never changes (names, title, axis, layout) once. Each chart is a copy
+    of that picture with the bars and their labels drawn by PIL, in C: about 1 ms holding the
+    GIL, against 4 ms for matplotlib's blitting of those artists and 50 ms for drawing it all.
+    Charts render in threads while a crowd finishes at once; Python code holding the GIL
+    there stalls the bot's event loop. Positions, font and text alignment come from
+    matplotlib's own layout of the template, so the chart looks as matplotlib draws it.
     """
 
     def __init__(self, lang: str, title: str) -> None:
         names = type_names(lang)
         fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-        self._canvas = FigureCanvasAgg(fig)
-        ax = self._ax = fig.add_subplot()
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
         y = list(range(len(TYPES)))[::-1]  # first type on top
-        bars = ax.barh(y, [0.0] * len(TYPES), color=[COLOURS[t] for t in TYPES], height=0.62)
-        self._bars = list(bars.patches)
+        ax.barh(y, [0.0] * len(TYPES), height=BAR_HEIGHT)  # the layout of the chart with bars
         ax.set_yticks(y, [names[t] for t in TYPES], fontsize=19)
         # Bars are drawn in units of the longest bar, which ends at 1/1.3 of the width: room
         # for its label. The x axis has no ticks, so its units never show.
@@ -57,32 +62,57 @@ class _Template:
         ax.set_xticks([])
         for side in ("top", "right", "bottom"):
             ax.spines[side].set_visible(False)
-        self._labels = [ax.text(0.0, yi, "", va="center", fontsize=19) for yi in y]
+        label = ax.text(0.0, y[0], "", va="center", fontsize=19)  # the labels' font and colour
         ax.set_title(title, fontsize=22, loc="left", pad=14)
         fig.tight_layout()
-        self._canvas.draw()  # type: ignore[no-untyped-call]
-        self._background = self._canvas.copy_from_bbox(fig.bbox)  # type: ignore[no-untyped-call]
-        self._lock = threading.Lock()  # one figure, so one drawing at a time
+        canvas.draw()  # type: ignore[no-untyped-call]
+        renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
+        width, height = canvas.get_width_height()
+        rgba = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
+        self._background = Image.frombuffer(
+            "RGBA", (width, height), rgba, "raw", "RGBA", 0, 1
+        ).convert("RGB")
+        # Pixel geometry, with PIL's y axis pointing down.
+        to_px = ax.transData.transform
+        (origin, _), (one, _) = to_px([(0.0, 0.0), (1.0, 0.0)])
+        self._unit = one - origin
+        # The y axis line is snapped to the centre of the pixel column at the origin; the bars
+        # start in the first column it does not cover whole (matplotlib draws it over them).
+        line = ax.spines["left"].get_linewidth() * DPI / 72
+        self._left = math.floor(round(origin) + 0.5 + line / 2)
+        self._origin = origin
+        half = BAR_HEIGHT / 2
+        self._rows = [
+            (height - to_px((0.0, yi + half))[1], height - to_px((0.0, yi - half))[1]) for yi in y
+        ]
+        # matplotlib centres a label's line box (the height of "lp") on the bar; PIL places
+        # text by its baseline, which lies (box height / 2 - descent) below that centre.
+        props = label.get_fontproperties()
+        _, box, descent = renderer.get_text_width_height_descent("lp", props, ismath=False)
+        self._baselines = [height - to_px((0.0, yi))[1] + box / 2 - descent for yi in y]
+        self._font = ImageFont.truetype(findfont(props), props.get_size_in_points() * DPI / 72)
+        self._ink = to_hex(label.get_color())
+        self._colours = [COLOURS[t] for t in TYPES]
+        self._lock = threading.Lock()  # FreeType faces are not safe to share between threads
 
     def png(self, values: list[float], labels: list[str], xmax: float) -> bytes:
-        """Draws the bars and their labels onto the background; returns PNG bytes."""
+        """Draws the bars and their labels onto a copy of the background; returns PNG bytes."""
         with self._lock:
-            self._canvas.restore_region(self._background)  # type: ignore[no-untyped-call]
-            for bar, text, value, label in zip(
-                self._bars, self._labels, values, labels, strict=True
+            image = self._background.copy()
+            draw = ImageDraw.Draw(image)
+            for colour, (top, bottom), baseline, value, label in zip(
+                self._colours, self._rows, self._baselines, values, labels, strict=True
             ):
                 width = value / xmax if xmax > 0 else 0.0
-                bar.set_width(width)
-                self._ax.draw_artist(bar)
-                text.set_x(width + LABEL_GAP)
-                text.set_text(label)
-                self._ax.draw_artist(text)
-            size = self._canvas.get_width_height()
-            rgba = self._canvas.buffer_rgba()  # type: ignore[no-untyped-call]
-            image = Image.frombuffer("RGBA", size, rgba, "raw", "RGBA", 0, 1)
-            rgb = image.convert("RGB")  # a copy: the canvas is free for the next chart
+                end = self._origin + width * self._unit
+                if round(end) > self._left:
+                    draw.rectangle(
+                        (self._left, round(top), round(end) - 1, round(bottom) - 1), fill=colour
+                    )
+                at = (self._origin + (width + LABEL_GAP) * self._unit, baseline)
+                draw.text(at, label, font=self._font, fill=self._ink, anchor="ls")
         buf = io.BytesIO()
-        rgb.save(buf, format="PNG")
+        image.save(buf, format="PNG")  # zlib releases the GIL
         return buf.getvalue()
 
 
