@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import string
 import tomllib
 from collections.abc import Mapping
@@ -10,6 +11,20 @@ from typing import Any
 
 TEXTS_DIR = Path(__file__).parent / "texts"
 LANGUAGES = ("de", "en")
+
+
+class Html(str):
+    """Text that is already safe to put into a Telegram HTML message."""
+
+
+def escape(value: object) -> Html:
+    """Escapes a value for Telegram's HTML parse mode and marks it safe."""
+    return value if isinstance(value, Html) else Html(html.escape(str(value)))
+
+
+def _safe(value: object) -> object:
+    """Escapes strings not marked safe; numbers and other values pass unchanged."""
+    return escape(value) if isinstance(value, str) else value
 
 
 class TextsError(ValueError):
@@ -76,8 +91,21 @@ class Texts:
         return lang if lang in self._by_lang else self.default
 
     def get(self, lang: str | None, key: str, **values: object) -> str:
-        """Returns the text for key in lang, with placeholders filled."""
-        template = self._by_lang[self.language(lang)][key]  # KeyError: a missing key is a bug
+        """Returns the text for key in lang as HTML (an `Html`); string values are escaped here.
+
+        Every message goes out with HTML parse mode, so a value (a session title, a first
+        name) is escaped in this one place; pass `escape(...)`/`Html` for text that already
+        is markup. Button labels and chart titles are plain text: use `plain`.
+        """
+        return Html(self.plain(lang, key, **{k: _safe(v) for k, v in values.items()}))
+
+    def template(self, lang: str | None, key: str) -> str:
+        """Returns the unfilled template for key in lang."""
+        return self._by_lang[self.language(lang)][key]  # KeyError: a missing key is a bug
+
+    def plain(self, lang: str | None, key: str, **values: object) -> str:
+        """Returns the text for key in lang with placeholders filled, nothing escaped."""
+        template = self.template(lang, key)
         return template.format(**values) if values or placeholders(template) else template
 
     def keys(self) -> set[str]:

@@ -7,13 +7,13 @@ import logging
 import math
 import time
 from collections import Counter
-from html import escape
 from typing import Any
 
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from handlers import render
 from handlers.context import SERVICES_KEY, DTeamContext, Services
+from handlers.i18n import escape
 from handlers.moderation import join_link, title_of, to_group
 from handlers.sending import edit_or_send
 from storage.groups import SessionCounts, finished_members, session_counts

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from html import escape
 
 from telegram import InputFile, Update
 from telegram.error import Forbidden
@@ -13,6 +12,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from handlers.context import DTeamContext
 from handlers.export_table import export_frame, to_csv, to_xlsx
+from handlers.i18n import escape
 from handlers.moderation import (
     GroupCommand,
     ask_to_start,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.callbacks import Action, build
 from handlers.context import Services
+from handlers.i18n import escape
 from typology.profiles import Profile
 from typology.questionnaire import Item
 from typology.scoring import Result

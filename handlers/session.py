@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
@@ -13,6 +12,7 @@ from handlers.callbacks import Action, BadCallback, parse
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext
 from handlers.flow import write_tx
+from handlers.i18n import escape
 from handlers.live import live_snapshot, mark_group_message, pin_quietly
 from handlers.moderation import (
     GroupCommand,

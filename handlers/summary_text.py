@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape
 
-from handlers.i18n import Texts
+from handlers.i18n import Texts, escape
 from typology.group import GroupAnalysis
 from typology.profiles import Profile
 from typology.types import TYPES, TypeId

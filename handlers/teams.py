@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from html import escape
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
@@ -15,6 +14,7 @@ from handlers.callbacks import Action, parse
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext, Services
 from handlers.flow import language_of, participant_for, write_tx
+from handlers.i18n import escape
 from handlers.moderation import group_workshop, moderator_command, title_of
 from handlers.sending import send
 from storage.groups import FinishedMember, assign_teams, finished_members
@@ -59,7 +59,7 @@ def _notice(
 ) -> str:
     t, lang = services.texts, services.texts.language(member.language)
     others = [m for m in team if m.run_id != member.run_id]
-    named = [escape(m.first_name or "?") for m in others if m.share_name]
+    named = [m.first_name or "?" for m in others if m.share_name]
     lines = [
         t.get(lang, "moderation.teams.notice", n=team_no, title=escape(title), size=len(team))
     ]

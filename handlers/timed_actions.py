@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from html import escape
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -16,6 +15,7 @@ from handlers import timed_summary
 from handlers.broadcast import broadcast
 from handlers.callbacks import Action, build
 from handlers.context import DTeamContext, Services
+from handlers.i18n import escape
 from handlers.sending import send
 from handlers.timeline import Config, Kind
 from storage.audience import Recipient, idle_recipients, joined_recipients, mark_nudged, progress
