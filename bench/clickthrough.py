@@ -19,8 +19,8 @@ from sandbox.server import BotApiServer
 
 # Callback data both the bare bot and D-Team use (handlers/callbacks.py): consent and answer
 # buttons lead forward; the final message (D-Team's profile card) has a button to start again.
-FORWARD = ("c:", "a:")
-AGAIN = "n:0"
+FORWARD = ("c", "a:")
+AGAIN = "n"
 
 
 def finished(message: StoredMessage) -> bool:

@@ -98,7 +98,7 @@ class Walker:
                 return True
         for prefix in ("r", "c"):  # resume offer, welcome with consent
             for button in message.buttons:
-                if str(button.get("callback_data", "")).startswith(f"{prefix}:"):
+                if str(button.get("callback_data", "")).split(":")[0] == prefix:
                     self._press(message, str(button["callback_data"]))
                     return True
         return False

@@ -13,13 +13,16 @@ _FIELD = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
 class Action(StrEnum):
     """What a button does; the prefix of its callback data."""
 
-    CONSENT = "c"  # c:<workshop id or 0>
+    # Buttons never carry a session's id: the session a person joins is stored with them
+    # (consent, restart) or named by its join code, which the server checks like the link.
+    CONSENT = "c"  # c (older messages: c:<anything>, ignored)
     LANGUAGE = "l"  # l:<lang>
     ANSWER = "a"  # a:<run>:<item>:<option>
     BACK = "b"  # b:<run>:<item>
     RESUME = "r"  # r:<run>
-    RESTART = "n"  # n:<workshop id or 0>
-    JOIN = "j"  # j:<workshop id>
+    RESTART = "n"  # n (older messages: n:<anything>, ignored)
+    JOIN = "j"  # j:<join code>
+    SOLO = "o"  # o: answer on one's own, for no session
     DELETE = "d"  # d:yes | d:no
     REMINDERS = "m"  # m:on | m:off
     SHARE_NAME = "s"  # s:on | s:off
@@ -46,14 +49,15 @@ class BadCallback(ValueError):
     """Callback data that this bot did not make (forged, stale from another version, garbled)."""
 
 
-_ARITY = {
-    Action.CONSENT: 1,
+_ARITY: dict[Action, int | tuple[int, ...]] = {
+    Action.CONSENT: (0, 1),
     Action.LANGUAGE: 1,
     Action.ANSWER: 3,
     Action.BACK: 2,
     Action.RESUME: 1,
-    Action.RESTART: 1,
+    Action.RESTART: (0, 1),
     Action.JOIN: 1,
+    Action.SOLO: 0,
     Action.DELETE: 1,
     Action.REMINDERS: 1,
     Action.SHARE_NAME: 1,
@@ -62,10 +66,20 @@ _ARITY = {
 }
 
 
+def _arity_ok(action: Action, count: int) -> bool:
+    arity = _ARITY[action]
+    return count in arity if isinstance(arity, tuple) else count == arity
+
+
+def pattern(action: Action) -> str:
+    """Returns the regex a CallbackQueryHandler uses to route this action's buttons."""
+    return rf"^{action.value}(?::|$)"
+
+
 def build(action: Action, *args: object) -> str:
     """Returns callback data for a button; raises ValueError if it would be invalid."""
     fields = [str(a) for a in args]
-    if len(fields) != _ARITY[action] or not all(_FIELD.match(f) for f in fields):
+    if not _arity_ok(action, len(fields)) or not all(_FIELD.match(f) for f in fields):
         raise ValueError(f"bad callback fields for {action!r}: {fields}")
     data = ":".join([action.value, *fields])
     if len(data.encode()) > MAX_BYTES:
@@ -82,6 +96,6 @@ def parse(data: str | None) -> Callback:
         action = Action(head)
     except ValueError as exc:
         raise BadCallback(f"unknown callback prefix {head!r}") from exc
-    if len(fields) != _ARITY[action] or not all(_FIELD.match(f) for f in fields):
+    if not _arity_ok(action, len(fields)) or not all(_FIELD.match(f) for f in fields):
         raise BadCallback(f"malformed callback data {data!r}")
     return Callback(action, tuple(fields))

@@ -13,11 +13,11 @@ from telegram import Update, User
 from handlers import outcome, render
 from handlers.context import DTeamContext, Services
 from handlers.sending import edit_or_send
-from storage.models import Participant, Run
+from storage.models import Participant, Run, Workshop
 from storage.participants import get_or_create_participant
 from storage.runs import get_answers, mark_processed, start_run
 from storage.taps import set_run_message
-from storage.workshops import mark_live_dirty
+from storage.workshops import OPEN, mark_live_dirty
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,22 @@ async def participant_for(session: AsyncSession, services: Services, user: User)
         first_name=user.first_name,
         language=language_of(services, None, user),
     )
+
+
+BUTTON_TITLE = 40  # characters of a session title on a button; Telegram cuts long labels
+
+
+def button_title(title: str) -> str:
+    """Returns a session title short enough for a button label."""
+    return title if len(title) <= BUTTON_TITLE else title[: BUTTON_TITLE - 1].rstrip() + "…"
+
+
+async def joined_open(session: AsyncSession, participant: Participant) -> Workshop | None:
+    """Returns the session the participant's answers count for, if it is open now."""
+    if participant.joined_workshop_id is None:
+        return None
+    workshop = await session.get(Workshop, participant.joined_workshop_id)
+    return workshop if workshop is not None and workshop.status == OPEN else None
 
 
 async def open_run(

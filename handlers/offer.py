@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import logging
-from html import escape
 
-from telegram import Update
+from telegram import MaybeInaccessibleMessage, Update, User
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from handlers import render
-from handlers.callbacks import Action, BadCallback, parse
+from handlers.callbacks import Action, parse, pattern
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext
-from handlers.flow import language_of, open_run, participant_for, show_current, write_tx
+from handlers.flow import (
+    button_title,
+    language_of,
+    open_run,
+    participant_for,
+    show_current,
+    write_tx,
+)
 from handlers.moderation import title_of
 from handlers.press import button
 from handlers.sending import send
 from storage.groups import finished_workshop_ids
-from storage.models import Participant, Workshop
-from storage.workshops import OPEN, get_workshop, open_workshops
+from storage.models import Participant, Run, Workshop
+from storage.participants import set_consent, set_joined
+from storage.runs import active_run, move_run
+from storage.workshops import OPEN, get_workshop_by_code, mark_live_dirty, open_workshops
 
 log = logging.getLogger(__name__)
 
@@ -63,55 +71,96 @@ async def offer_sessions(
     if not workshops:
         return False
     services, t = ctx.services, ctx.services.texts
-    consented = participant.consent_at is not None
     parts = (
         []
-        if consented
+        if participant.consent_at is not None
         else [
             t.get(lang, "start.welcome", total=len(services.questionnaire.items)),
             t.get(lang, "start.privacy_short"),
         ]
     )
     parts.append(t.get(lang, "moderation.offer.intro"))
-    action = Action.JOIN if consented else Action.CONSENT
     rows = [
         [
             (
-                t.get(lang, "moderation.offer.join_button", title=title_of(services, w, lang)),
-                cb(action, w.id),
+                t.plain(
+                    lang,
+                    "moderation.offer.join_button",
+                    title=button_title(title_of(services, w, lang)),
+                ),
+                cb(Action.JOIN, w.code),
             )
         ]
         for w in workshops
     ]
-    solo = cb(Action.RESTART, 0) if consented else cb(Action.CONSENT, 0)
-    rows.append([(t.get(lang, "moderation.offer.solo_button"), solo)])
+    rows.append([(t.get(lang, "moderation.offer.solo_button"), cb(Action.SOLO))])
     await send(ctx, chat_id, "\n\n".join(parts), render.keyboard(*rows))
     return True
 
 
 async def on_join(update: Update, ctx: DTeamContext) -> None:
-    """Starts the questionnaire in the chosen open session."""
+    """Makes the chosen open session the one the answers count for, and goes on there.
+
+    The button names the session by its join code, the same secret as its link; pressing it
+    after the privacy note (offer or choice prompt) is consent. A run in progress moves with
+    its answers; else a new run starts.
+    """
     if (pressed := await button(update)) is None:
         return
     query, user, message = pressed
-    try:
-        workshop_id = parse(query.data).int_arg(0)
-    except BadCallback:
+    code = parse(query.data).args[0] if query.data else ""
+    await _choose(ctx, update, user, message, code=code)
+
+
+async def on_solo(update: Update, ctx: DTeamContext) -> None:
+    """Answers on one's own: the answers count for no session."""
+    if (pressed := await button(update)) is None:
         return
-    run = None
+    _, user, message = pressed
+    await _choose(ctx, update, user, message, code=None)
+
+
+async def _choose(
+    ctx: DTeamContext,
+    update: Update,
+    user: User,
+    message: MaybeInaccessibleMessage,
+    *,
+    code: str | None,
+) -> None:
+    services, chat_id = ctx.services, message.chat.id
+    run: Run | None = None
+    closed: Workshop | None = None
     async with write_tx(ctx, update) as (session, is_new):
-        participant = await participant_for(session, ctx.services, user)
-        workshop = await get_workshop(session, workshop_id=workshop_id)
-        is_open = workshop is not None and workshop.status == OPEN
-        if is_new and is_open and participant.consent_at is not None:
-            run = await open_run(
-                session, ctx.services, participant=participant, workshop_id=workshop_id
-            )
-    lang = language_of(ctx.services, participant, user)
-    chat_id = message.chat.id
-    if workshop is not None and not is_open:
-        title = escape(title_of(ctx.services, workshop, lang))
-        await send(ctx, chat_id, ctx.services.texts.get(lang, "start.closed", title=title))
+        participant = await participant_for(session, services, user)
+        workshop = await get_workshop_by_code(session, code=code) if code else None
+        if code and (workshop is None or workshop.status != OPEN):
+            closed = workshop
+        elif is_new:
+            chosen = workshop.id if workshop is not None else None
+            await set_consent(session, participant=participant)
+            await set_joined(session, participant=participant, workshop_id=chosen)
+            run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+            if run is None:
+                run = await open_run(
+                    session, services, participant=participant, workshop_id=chosen
+                )
+            else:
+                left = await move_run(session, run=run, workshop_id=chosen)
+                for wid in {left, chosen} - {None}:
+                    await mark_live_dirty(session, workshop_id=wid)  # type: ignore[arg-type]
+        else:
+            run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+    lang = language_of(services, participant, user)
+    if code and closed is None and run is None and not is_new:
+        return
+    if code and run is None:
+        if closed is None:
+            log.warning("join button with an unknown code from %s", user.id)
+            await send(ctx, chat_id, services.texts.get(lang, "start.unknown_code"))
+        else:
+            title = title_of(services, closed, lang)
+            await send(ctx, chat_id, services.texts.get(lang, "start.closed", title=title))
         return
     if run is not None:
         await show_current(ctx, chat_id=chat_id, run=run, lang=lang, message_id=message.message_id)
@@ -119,4 +168,7 @@ async def on_join(update: Update, ctx: DTeamContext) -> None:
 
 def handlers() -> list[BaseHandler[Update, DTeamContext, None]]:
     """Returns this module's handlers."""
-    return [CallbackQueryHandler(on_join, pattern=rf"^{Action.JOIN}:")]
+    return [
+        CallbackQueryHandler(on_join, pattern=pattern(Action.JOIN)),
+        CallbackQueryHandler(on_solo, pattern=pattern(Action.SOLO)),
+    ]

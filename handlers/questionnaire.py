@@ -16,13 +16,13 @@ from handlers.callbacks import Action, parse
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext, Services
 from handlers.flow import language_of, note_duplicate, remember_message, show_current, write_tx
+from handlers.moderation import title_of
 from handlers.press import button
 from handlers.sending import drop_keyboard, edit_or_send, send, send_photo
-from storage.models import Run
+from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant
 from storage.runs import IN_PROGRESS, get_run, move_to
 from storage.taps import Written, read_tap, write_answer
-from storage.workshops import OPEN
 from typology.charts import affinity_chart
 from typology.scoring import AnswerError, Result
 
@@ -36,7 +36,6 @@ class Outcome:
     run: Run | None = None
     toast: str | None = None
     result: Result | None = None
-    left_workshop: bool = False
 
 
 def _next_item(services: Services, item_id: str, answers: dict[str, str]) -> str | None:
@@ -91,15 +90,11 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
         out.run, out.toast = found.run, t.get(lang, "question.stale")
     else:
         out.run = found.run
-        workshop = found.workshop
-        out.left_workshop = workshop is not None and workshop.status != OPEN
         await _record(ctx, update, out, answers | {item_id: option_id}, item_id, option_id)
     await query.answer(out.toast)
     chat_id, message_id = message.chat.id, message.message_id
     if out.run is None:
         return  # forged, foreign or finished: the toast said so; the message stays as it is
-    if out.left_workshop:
-        await send(ctx, chat_id, t.get(lang, "question.workshop_closed"))
     if out.result is not None:
         await _deliver_result(ctx, chat_id, message_id, out.result, lang, out.run)
         return
@@ -144,7 +139,6 @@ async def _record(
             option_id=option_id,
             next_item=nxt,
             result=result,
-            detach=out.left_workshop,
             workshop_id=run.workshop_id,
         )
     )
@@ -152,7 +146,7 @@ async def _record(
         if written is Written.DUPLICATE:
             note_duplicate(update)
         # Processed before, or a concurrent press of the same question got there first.
-        out.toast, out.left_workshop = services.texts.get(run.language, "question.stale"), False
+        out.toast = services.texts.get(run.language, "question.stale")
         return
     run.current_item = nxt if result is None else None
     out.result = result
@@ -167,7 +161,8 @@ async def _deliver_result(
     """
     services, t = ctx.services, ctx.services.texts
     text = t.get(lang, "result.thanks") + "\n\n" + render.result_text(services, result, lang)
-    await edit_or_send(ctx, chat_id, message_id, text)
+    where = await _counted_for(services, run, lang)
+    await edit_or_send(ctx, chat_id, message_id, f"{text}\n\n{where}" if where else text)
     # Rendering takes tens of milliseconds: off the event loop, so other users' taps go on.
     png = await asyncio.to_thread(
         affinity_chart, result.affinities, lang=lang, title=t.get(lang, "result.chart_title")
@@ -187,12 +182,30 @@ async def _deliver_result(
         chat_id,
         render.profile_card(services, profile, lang),
         render.keyboard(
-            [(t.get(lang, "result.again_button"), cb(Action.RESTART, 0))],
+            [(t.get(lang, "result.again_button"), cb(Action.RESTART))],
             [(t.get(lang, "moderation.teams.share_button"), cb(Action.SHARE_NAME, "on"))],
         ),
     )
     if card is not None:  # shown: a repeated tap on the last question must not show it again
         await remember_message(services, run, card.message_id)
+
+
+async def _counted_for(services: Services, run: Run, lang: str) -> str | None:
+    """Says which session the finished run counts for, or that its session closed meanwhile."""
+    assert run.id is not None
+    async with services.db.read() as session:
+        counted = await get_run(session, run_id=run.id)
+        participant = await session.get(Participant, run.participant_id)
+        workshop_id = counted.workshop_id if counted is not None else None
+        if workshop_id is None and participant is not None:
+            workshop_id = participant.joined_workshop_id
+        workshop = await session.get(Workshop, workshop_id) if workshop_id else None
+    if workshop is None:
+        return None
+    title = title_of(services, workshop, lang)
+    if counted is not None and counted.workshop_id == workshop.id:
+        return services.texts.get(lang, "result.counts_for", title=title)
+    return services.texts.get(lang, "result.not_counted", title=title)
 
 
 async def on_back(update: Update, ctx: DTeamContext) -> None:

@@ -1,4 +1,10 @@
-"""/start with or without a session code: welcome, consent, language, resume or restart."""
+"""/start with or without a session code: welcome, consent, language, resume or restart.
+
+Which session a person's answers count for is stored with them (`joined_workshop_id`), set
+only by the session's link or an explicit choice, and read on every later step: buttons carry
+no session ids, so a language switch, a bare /start, a restart of the bot or a forged button
+cannot move anyone into or out of a session.
+"""
 
 from __future__ import annotations
 
@@ -9,35 +15,61 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from handlers import render
-from handlers.callbacks import Action, BadCallback, parse
+from handlers.callbacks import Action, pattern
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext
-from handlers.flow import language_of, open_run, participant_for, show_current, write_tx
+from handlers.flow import (
+    button_title,
+    joined_open,
+    language_of,
+    open_run,
+    participant_for,
+    show_current,
+    write_tx,
+)
+from handlers.moderation import title_of
 from handlers.offer import offer_sessions
 from handlers.press import button
 from handlers.sending import edit_or_send, send
 from storage.models import Participant, Run, Workshop
-from storage.participants import get_participant, set_consent, set_language
+from storage.participants import get_participant, set_consent, set_joined, set_language
 from storage.runs import active_run, latest_finished_run
-from storage.workshops import OPEN, get_workshop, get_workshop_by_code
+from storage.workshops import OPEN, get_workshop_by_code
 
 log = logging.getLogger(__name__)
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _welcome(ctx: DTeamContext, lang: str, workshop: Workshop | None) -> tuple[str, object]:
+def welcome(ctx: DTeamContext, lang: str, workshop: Workshop | None) -> tuple[str, object]:
+    """Returns the welcome with the privacy note, the consent and the language button."""
     t = ctx.services.texts
     parts = [t.get(lang, "start.welcome", total=len(ctx.services.questionnaire.items))]
     if workshop is not None:
-        parts.append(t.get(lang, "start.joining", title=workshop.title or workshop.code))
+        parts.append(t.get(lang, "start.joining", title=title_of(ctx.services, workshop, lang)))
     parts.append(t.get(lang, "start.privacy_short"))
     other = "en" if lang == "de" else "de"
-    wid = workshop.id if workshop is not None else 0
     markup = render.keyboard(
-        [(t.get(lang, "start.consent_button"), cb(Action.CONSENT, wid))],
+        [(t.get(lang, "start.consent_button"), cb(Action.CONSENT))],
         [(t.get(other, "start.language_button"), cb(Action.LANGUAGE, other))],
     )
     return "\n\n".join(parts), markup
+
+
+def _position(ctx: DTeamContext, run: Run) -> tuple[int, int]:
+    items = [it.id for it in ctx.services.questionnaire.items]
+    return (items.index(run.current_item) + 1 if run.current_item in items else 1), len(items)
+
+
+class _Start:
+    """What /start found, read in its one transaction."""
+
+    def __init__(self) -> None:
+        self.notice: str | None = None
+        self.linked: Workshop | None = None  # the open session named in the link
+        self.joined: Workshop | None = None  # the open session the person's answers count for
+        self.running: Run | None = None
+        self.running_in: Workshop | None = None
+        self.finished: Run | None = None
 
 
 async def cmd_start(update: Update, ctx: DTeamContext) -> None:
@@ -46,92 +78,128 @@ async def cmd_start(update: Update, ctx: DTeamContext) -> None:
     if user is None or chat is None or update.message is None:
         return
     payload = ctx.args[0] if ctx.args else ""
-    workshop: Workshop | None = None
-    notice: str | None = None
+    found = _Start()
     async with write_tx(ctx, update) as (session, _):
         participant = await participant_for(session, services, user)
         lang = language_of(services, participant, user)
+        found.running = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        if found.running is not None and found.running.workshop_id is not None:
+            found.running_in = await session.get(Workshop, found.running.workshop_id)
         if payload:
-            found = (
+            linked = (
                 await get_workshop_by_code(session, code=payload) if _CODE.match(payload) else None
             )
-            if found is None:
-                notice = services.texts.get(lang, "start.unknown_code")
-            elif found.status != OPEN:
-                notice = services.texts.get(lang, "start.closed", title=found.title or found.code)
+            if linked is None:
+                found.notice = services.texts.get(lang, "start.unknown_code")
+            elif linked.status != OPEN:
+                title = title_of(services, linked, lang)
+                found.notice = services.texts.get(lang, "start.closed", title=title)
             else:
-                workshop = found
-        running = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
-        finished = await latest_finished_run(session, participant_id=participant.id)  # type: ignore[arg-type]
-    if notice:
-        await send(ctx, chat.id, notice)
-    # A bare /start (no running run) offers the open sessions of the person's groups.
-    if (
-        not payload
-        and running is None
-        and await offer_sessions(ctx, chat.id, user.id, participant, lang)
-    ):
+                found.linked = linked
+                # A run in progress elsewhere: the person chooses below; the link alone does
+                # not move answers they gave for another session.
+                if found.running is None or found.running.workshop_id == linked.id:
+                    await set_joined(session, participant=participant, workshop_id=linked.id)
+        found.joined = await joined_open(session, participant)
+        found.finished = await latest_finished_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+    if found.notice:
+        await send(ctx, chat.id, found.notice)
+    await _answer_start(ctx, chat.id, user.id, participant, lang, found)
+
+
+async def _answer_start(
+    ctx: DTeamContext, chat_id: int, user_id: int, participant: Participant, lang: str, f: _Start
+) -> None:
+    """Shows the next step after /start: welcome, offer, choice, resume, or the first question."""
+    running, linked = f.running, f.linked
+    if running is not None and linked is not None and running.workshop_id != linked.id:
+        await _ask_switch(ctx, chat_id, lang, running, f.running_in, linked)
         return
     if participant.consent_at is None:
-        text, markup = _welcome(ctx, lang, workshop)
-        await send(ctx, chat.id, text, markup)  # type: ignore[arg-type]
+        if f.joined is None and await offer_sessions(ctx, chat_id, user_id, participant, lang):
+            return
+        text, markup = welcome(ctx, lang, f.joined)
+        await send(ctx, chat_id, text, markup)  # type: ignore[arg-type]
         return
-    await _offer(ctx, chat.id, participant, lang, workshop, running, finished)
-
-
-async def _offer(
-    ctx: DTeamContext,
-    chat_id: int,
-    participant: Participant,
-    lang: str,
-    workshop: Workshop | None,
-    running: Run | None,
-    finished: Run | None,
-) -> None:
-    """For a consenting participant: resume a run, or start one right away."""
-    t = ctx.services.texts
-    wid = workshop.id if workshop is not None else 0
-    if running is not None and (workshop is None or running.workshop_id == workshop.id):
-        items = [it.id for it in ctx.services.questionnaire.items]
-        position = items.index(running.current_item) + 1 if running.current_item in items else 1
-        await send(
-            ctx,
-            chat_id,
-            t.get(lang, "start.resume", n=position, total=len(items)),
-            render.keyboard(
-                [(t.get(lang, "start.resume_button"), cb(Action.RESUME, running.id))],
-                [
-                    (
-                        t.get(lang, "start.restart_button"),
-                        cb(Action.RESTART, running.workshop_id or 0),
-                    )
-                ],
-            ),
-        )
+    if running is not None:
+        await _offer_resume(ctx, chat_id, lang, running)
         return
-    if workshop is None and finished is not None:
+    if f.joined is None and await offer_sessions(ctx, chat_id, user_id, participant, lang):
+        return
+    if f.finished is not None and (linked is None or f.finished.workshop_id == linked.id):
+        t = ctx.services.texts
         await send(
             ctx,
             chat_id,
             t.get(lang, "start.done_before"),
-            render.keyboard([(t.get(lang, "start.restart_button"), cb(Action.RESTART, 0))]),
+            render.keyboard([(t.get(lang, "start.restart_button"), cb(Action.RESTART))]),
         )
         return
-    await _begin(ctx, chat_id, participant, lang, wid or None, message_id=None)
+    await begin(ctx, chat_id, participant, lang, message_id=None)
 
 
-async def _begin(
+async def _offer_resume(ctx: DTeamContext, chat_id: int, lang: str, running: Run) -> None:
+    t = ctx.services.texts
+    n, total = _position(ctx, running)
+    await send(
+        ctx,
+        chat_id,
+        t.get(lang, "start.resume", n=n, total=total),
+        render.keyboard(
+            [(t.get(lang, "start.resume_button"), cb(Action.RESUME, running.id))],
+            [(t.get(lang, "start.restart_button"), cb(Action.RESTART))],
+        ),
+    )
+
+
+async def _ask_switch(
+    ctx: DTeamContext,
+    chat_id: int,
+    lang: str,
+    running: Run,
+    running_in: Workshop | None,
+    linked: Workshop,
+) -> None:
+    """Asks which session a run in progress counts for, when a link names another one."""
+    services, t = ctx.services, ctx.services.texts
+    n, total = _position(ctx, running)
+    title = title_of(services, linked, lang)
+    if running_in is not None:
+        current = title_of(services, running_in, lang)
+        text = t.get(
+            lang, "start.switch_from_session", current=current, title=title, n=n, total=total
+        )
+    else:
+        text = t.get(lang, "start.switch_from_solo", title=title, n=n, total=total)
+    markup = render.keyboard(
+        [
+            (
+                t.plain(lang, "start.switch_button", title=button_title(title)),
+                cb(Action.JOIN, linked.code),
+            )
+        ],
+        [(t.get(lang, "start.stay_button"), cb(Action.RESUME, running.id))],
+    )
+    await send(ctx, chat_id, text, markup)
+
+
+async def begin(
     ctx: DTeamContext,
     chat_id: int,
     participant: Participant,
     lang: str,
-    workshop_id: int | None,
     *,
     message_id: int | None,
 ) -> None:
+    """Starts a fresh run for the session the participant joined (if open) and shows it."""
     async with ctx.services.db.write() as session:
+        joined = await joined_open(session, participant)
         run = await open_run(
-            session, ctx.services, participant=participant, workshop_id=workshop_id
+            session,
+            ctx.services,
+            participant=participant,
+            workshop_id=joined.id if joined else None,
+            message_id=message_id,
         )
     await show_current(ctx, chat_id=chat_id, run=run, lang=lang, message_id=message_id)
 
@@ -140,40 +208,32 @@ async def on_consent(update: Update, ctx: DTeamContext) -> None:
     """Records consent and starts the questionnaire (in the joined session, if any)."""
     if (pressed := await button(update)) is None:
         return
-    query, user, message = pressed
-    try:
-        wid = parse(query.data).int_arg(0)
-    except BadCallback:
-        log.warning("forged consent callback from %s: %r", user.id, query.data)
-        return
+    _, user, message = pressed
     # One transaction for consent and the new run (200 people may tap at once when a session
     # opens). The first question replaces the welcome message, so the run knows its message.
-    closed: Workshop | None = None
     run: Run | None = None
+    closed: Workshop | None = None
     async with write_tx(ctx, update) as (session, _):
         participant = await participant_for(session, ctx.services, user)
         await set_consent(session, participant=participant)
-        workshop = await get_workshop(session, workshop_id=wid) if wid else None
-        if workshop is not None and workshop.status != OPEN:
-            closed, workshop = workshop, None
-        running = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
-        if running is None or (workshop is not None and running.workshop_id != workshop.id):
+        joined = await joined_open(session, participant)
+        if joined is None and participant.joined_workshop_id is not None:
+            closed = await session.get(Workshop, participant.joined_workshop_id)
+        run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        if run is None:  # a second press on an old welcome shows the run in progress
             run = await open_run(
                 session,
                 ctx.services,
                 participant=participant,
-                workshop_id=workshop.id if workshop else None,
+                workshop_id=joined.id if joined else None,
                 message_id=message.message_id,
             )
     lang = language_of(ctx.services, participant, user)
     if closed is not None:
-        await send(
-            ctx, message.chat.id, ctx.services.texts.get(lang, "start.closed", title=closed.title)
-        )
-    shown = run or running
-    assert shown is not None
+        title = title_of(ctx.services, closed, lang)
+        await send(ctx, message.chat.id, ctx.services.texts.get(lang, "start.closed", title=title))
     await show_current(
-        ctx, chat_id=message.chat.id, run=shown, lang=lang, message_id=message.message_id
+        ctx, chat_id=message.chat.id, run=run, lang=lang, message_id=message.message_id
     )
 
 
@@ -182,15 +242,22 @@ async def on_language(update: Update, ctx: DTeamContext) -> None:
     if (pressed := await button(update)) is None:
         return
     query, user, message = pressed
-    lang = parse(query.data).args[0] if query.data else ""
+    lang = query.data.split(":", 1)[-1] if query.data else ""
     if lang not in ("de", "en"):
         return
     async with write_tx(ctx, update) as (session, _):
         participant = await participant_for(session, ctx.services, user)
         await set_language(session, participant=participant, language=lang)
+        joined = await joined_open(session, participant)
     if participant.consent_at is None:
-        text, markup = _welcome(ctx, lang, None)
-        await edit_or_send(ctx, message.chat.id, message.message_id, text, markup)  # type: ignore[arg-type]
+        text, markup = welcome(ctx, lang, joined)
+        await edit_or_send(
+            ctx,
+            message.chat.id,
+            message.message_id,
+            text,
+            markup,  # type: ignore[arg-type]
+        )
     else:
         await edit_or_send(
             ctx,
@@ -227,35 +294,38 @@ async def on_resume(update: Update, ctx: DTeamContext) -> None:
 
 
 async def on_restart(update: Update, ctx: DTeamContext) -> None:
-    """Starts the questionnaire again from the first question."""
+    """Starts the questionnaire again from the first question, for the joined session."""
     if (pressed := await button(update)) is None:
         return
-    query, user, message = pressed
-    try:
-        wid = parse(query.data).int_arg(0)
-    except BadCallback:
-        return
+    _, user, message = pressed
+    run: Run | None = None
     async with write_tx(ctx, update) as (session, is_new):
         participant = await participant_for(session, ctx.services, user)
-        workshop = await get_workshop(session, workshop_id=wid) if wid else None
-        running = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        joined = await joined_open(session, participant)
+        run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
         if is_new and participant.consent_at is not None:
-            running = await open_run(
+            run = await open_run(
                 session,
                 ctx.services,
                 participant=participant,
-                workshop_id=workshop.id if workshop and workshop.status == OPEN else None,
+                workshop_id=joined.id if joined else None,
             )
     lang = language_of(ctx.services, participant, user)
     if participant.consent_at is None:
-        text, markup = _welcome(ctx, lang, workshop)
-        await edit_or_send(ctx, message.chat.id, message.message_id, text, markup)  # type: ignore[arg-type]
+        text, markup = welcome(ctx, lang, joined)
+        await edit_or_send(
+            ctx,
+            message.chat.id,
+            message.message_id,
+            text,
+            markup,  # type: ignore[arg-type]
+        )
         return
-    if running is not None:
+    if run is not None:
         await show_current(
             ctx,
             chat_id=message.chat.id,
-            run=running,
+            run=run,
             lang=lang,
             message_id=message.message_id,
         )
@@ -266,8 +336,8 @@ def handlers() -> list[BaseHandler[Update, DTeamContext, None]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("start", cmd_start, filters=private),
-        CallbackQueryHandler(on_consent, pattern=rf"^{Action.CONSENT}:"),
-        CallbackQueryHandler(on_language, pattern=rf"^{Action.LANGUAGE}:"),
-        CallbackQueryHandler(on_resume, pattern=rf"^{Action.RESUME}:"),
-        CallbackQueryHandler(on_restart, pattern=rf"^{Action.RESTART}:"),
+        CallbackQueryHandler(on_consent, pattern=pattern(Action.CONSENT)),
+        CallbackQueryHandler(on_language, pattern=pattern(Action.LANGUAGE)),
+        CallbackQueryHandler(on_resume, pattern=pattern(Action.RESUME)),
+        CallbackQueryHandler(on_restart, pattern=pattern(Action.RESTART)),
     ]

@@ -46,6 +46,15 @@ class Participant(SQLModel, table=True):
     reminders: bool = Field(default=True)
     blocked_at: datetime | None = _utc()
     created_at: datetime = _created()
+    # The session this person's results count for: set by its link or an explicit choice, kept
+    # in the database so that a language switch, a bare /start or a restart cannot lose it.
+    joined_workshop_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("workshop.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    joined_at: datetime | None = _utc()
 
 
 class Workshop(SQLModel, table=True):

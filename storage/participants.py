@@ -88,3 +88,13 @@ async def delete_participant(session: AsyncSession, *, participant_id: int) -> i
     runs = await session.execute(delete(Run).where(col(Run.participant_id) == participant_id))
     await session.execute(delete(Participant).where(col(Participant.id) == participant_id))
     return int(getattr(runs, "rowcount", 0) or 0)
+
+
+async def set_joined(
+    session: AsyncSession, *, participant: Participant, workshop_id: int | None
+) -> None:
+    """Records the session this participant's results count for (None: on their own)."""
+    if participant.joined_workshop_id != workshop_id:
+        participant.joined_workshop_id = workshop_id
+        participant.joined_at = utcnow()
+        session.add(participant)

@@ -176,3 +176,13 @@ def result_row(run_id: int, result: Classification, now: datetime) -> Result:
         model_version=result.model_version,
         created_at=now,
     )
+
+
+async def move_run(session: AsyncSession, *, run: Run, workshop_id: int | None) -> int | None:
+    """Lets a run in progress count for another session (or none); returns the one it left."""
+    left = run.workshop_id
+    if left != workshop_id:
+        run.workshop_id = workshop_id
+        run.updated_at = utcnow()
+        session.add(run)
+    return left

@@ -93,19 +93,33 @@ def _inserts(dialect: str) -> tuple[Any, Any]:
     return processed, answer
 
 
+# The session a finished run counts for is decided when it finishes, in the same statement:
+# the one its participant joined (by link or choice), if that is open now; else none. A run
+# begun while that session was closed, or moved by a choice meanwhile, lands where promised.
+_COUNTS_FOR = (
+    select(col(Workshop.id))
+    .join(Participant, col(Participant.joined_workshop_id) == col(Workshop.id))
+    .where(col(Participant.id) == col(Run.participant_id), col(Workshop.status) == "open")
+    .scalar_subquery()
+)
+
+
 @cache
-def _move(*, finish: bool, detach: bool) -> Update:
+def _move(*, finish: bool) -> Update:
     """Moves a run on only while it is in progress at :from_item.
 
     The condition on current_item makes a double tap or a race lose cleanly, without a lock.
     """
     values: dict[str, Any] = {"updated_at": bindparam("now")}
     if finish:
-        values |= {"status": FINISHED, "current_item": None, "finished_at": bindparam("now")}
+        values |= {
+            "status": FINISHED,
+            "current_item": None,
+            "finished_at": bindparam("now"),
+            "workshop_id": _COUNTS_FOR,
+        }
     else:
         values["current_item"] = bindparam("next_item")
-    if detach:
-        values["workshop_id"] = None
     return (
         update(Run)
         .where(
@@ -115,6 +129,9 @@ def _move(*, finish: bool, detach: bool) -> Update:
         )
         .values(**values)
     )
+
+
+_COUNTED = select(col(Run.workshop_id)).where(col(Run.id) == bindparam("run_id"))
 
 
 def read_tap(
@@ -148,13 +165,13 @@ def write_answer(
     option_id: str,
     next_item: str | None,
     result: Classification | None,
-    detach: bool,
     workshop_id: int | None,
 ) -> Written:
     """Stores one answer and moves the run to next_item, or finishes it with result.
 
     All in the caller's transaction: the update id for deduplication, the optimistic move,
-    the answer, the result, the live message's dirty flag.
+    the answer, the result, the live message's dirty flag (of the session the run was in and,
+    on finishing, of the one it counts for).
     """
     if result is None and next_item is None:
         raise ValueError("an answer that does not finish the run needs next_item")
@@ -163,17 +180,19 @@ def write_answer(
     now = utcnow()
     if not conn.execute(processed, {"update_id": update_id, "now": now}).rowcount:
         return Written.DUPLICATE
-    move = _move(finish=result is not None, detach=detach)
+    move = _move(finish=result is not None)
     params = {"run_id": run_id, "from_item": item_id, "next_item": next_item, "now": now}
     if not conn.execute(move, params).rowcount:
         return Written.STALE  # the update id stays recorded: a redelivery is stale as well
     conn.execute(
         answer, {"run_id": run_id, "item_id": item_id, "option_id": option_id, "now": now}
     )
+    dirty = {workshop_id}
     if result is not None:
         session.add(result_row(run_id, result, now))
-    if workshop_id is not None and not detach:
-        conn.execute(_LIVE_DIRTY, {"workshop_id": workshop_id})
+        dirty.add(conn.execute(_COUNTED, {"run_id": run_id}).scalar_one_or_none())
+    for wid in dirty - {None}:
+        conn.execute(_LIVE_DIRTY, {"workshop_id": wid})
     return Written.DONE
 
 

@@ -13,7 +13,7 @@ def _texts(sandbox: BotApiServer, user_id: int) -> list[str]:
 
 async def _consent(person: Person, welcome: StoredMessage) -> StoredMessage:
     """Presses the welcome's consent button; returns the first question."""
-    consent = next(b for b in welcome.buttons if b["callback_data"].startswith("c:"))
+    consent = next(b for b in welcome.buttons if b["callback_data"].split(":")[0] == "c")
     first = await person.press_and_wait(welcome, consent["callback_data"], lambda m: True)
     assert (first.text or "").startswith("Question 1 of 15")
     return first

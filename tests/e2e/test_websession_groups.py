@@ -139,4 +139,4 @@ async def test_bare_start_offers_the_open_session_of_my_group(
     assert run.workshop_id == next(w.id for w in workshops if w.chat_id == G1)
     loner = Person(sandbox, 8002, "Solo")
     welcome = await loner.say("/start")
-    assert next(b["callback_data"] for b in welcome.buttons) == "c:0"
+    assert next(b["callback_data"] for b in welcome.buttons) == "c"

@@ -48,7 +48,7 @@ async def _journey(
     server.send_text(user_id, f"/start {code}", token=TOKEN)
     server.inject_update(_pending(server), token=TOKEN)  # the same /start, same update_id
     welcome = await server.wait_for(lambda m: m.has_keyboard, 20, chat_id=user_id, since=mark)
-    consent = next(b for b in welcome.buttons if str(b["callback_data"]).startswith("c:"))
+    consent = next(b for b in welcome.buttons if str(b["callback_data"]).split(":")[0] == "c")
     mark = server.mark()
     server.press_button(user_id, welcome.message_id, consent["callback_data"], token=TOKEN)
     server.inject_update(_pending(server), token=TOKEN)

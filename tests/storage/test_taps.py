@@ -52,7 +52,6 @@ def _answer(
         option_id=option,
         next_item=nxt,
         result=kw.get("result"),
-        detach=bool(kw.get("detach", False)),
         workshop_id=run.workshop_id,
     )
 
@@ -142,7 +141,6 @@ async def test_a_failing_write_leaves_nothing_behind(db: Database) -> None:
             option_id="2",
             next_item="g02",
             result=None,
-            detach=False,
             workshop_id=None,
         )
         raise RuntimeError("boom")
