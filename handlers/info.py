@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import render
@@ -134,10 +135,63 @@ def handlers() -> list[BaseHandler[Update, DTeamContext, None]]:
     ]
 
 
+# A participant's own buttons: they only ever appear in the private chat with the bot.
+PARTICIPANT_ACTIONS = frozenset(
+    {
+        Action.CONSENT,
+        Action.LANGUAGE,
+        Action.ANSWER,
+        Action.BACK,
+        Action.RESUME,
+        Action.RESTART,
+        Action.JOIN,
+        Action.SOLO,
+        Action.DELETE,
+        Action.REMINDERS,
+        Action.SHARE_NAME,
+    }
+)
+
+
+class _OutsidePrivateChat(CallbackQueryHandler[DTeamContext, None]):
+    """Matches a participant's button pressed on a message outside a private chat.
+
+    The bot never puts these buttons into groups, so such a press is forged (a client
+    can send any callback data for any message it sees). Caught before the features'
+    handlers, it cannot edit a group message such as the pinned live message.
+    """
+
+    def check_update(self, update: object) -> bool | object | None:
+        if not isinstance(update, Update) or update.callback_query is None:
+            return False
+        query = update.callback_query
+        if query.message is None or query.message.chat.type == ChatType.PRIVATE:
+            return False
+        head = (query.data or "").split(":", 1)[0]
+        return head in PARTICIPANT_ACTIONS
+
+
+async def on_button_outside_private(update: Update, ctx: DTeamContext) -> None:
+    """Refuses a participant's button pressed on a group message; changes nothing."""
+    query = update.callback_query
+    if query is None:
+        return
+    chat = query.message.chat.id if query.message is not None else None
+    log.warning(
+        "participant button %r from %s in chat %s refused", query.data, query.from_user.id, chat
+    )
+    await query.answer(ctx.services.texts.get(ctx.services.default_language, "errors.bad_button"))
+
+
 def guards() -> list[BaseHandler[Update, DTeamContext, None]]:
     """Returns handlers that must come first: PTB passes a button with empty data to *every*
-    pattern handler, so this one, whose pattern matches nothing else, takes it before them."""
-    return [CallbackQueryHandler(on_unknown_button, pattern="^$")]
+    pattern handler, so this one, whose pattern matches nothing else, takes it before them;
+    and a participant's button pressed outside the private chat is refused before any
+    feature sees it."""
+    return [
+        CallbackQueryHandler(on_unknown_button, pattern="^$"),
+        _OutsidePrivateChat(on_button_outside_private),
+    ]
 
 
 def fallbacks() -> list[BaseHandler[Update, DTeamContext, None]]:
