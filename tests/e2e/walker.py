@@ -69,6 +69,7 @@ class PersonModel:
     user_id: int
     intent: str | None = None  # session name
     told: dict[str, str] = field(default_factory=dict)  # session name -> type told last
+    trail: list[str] = field(default_factory=list)  # kinds of steps since the last result
     results: int = 0
     accepted: dict[int, dict[str, str]] = field(default_factory=dict)  # run -> item -> option
 
@@ -81,6 +82,19 @@ class Coverage:
     buttons: Counter[str] = field(default_factory=Counter)
     results: int = 0
     restarts: int = 0
+    # A route: the kinds of steps one person took from one result (or the start) to the next,
+    # repeats collapsed ("a" five times is one "a"); transitions: pairs of consecutive kinds.
+    routes: set[tuple[str, ...]] = field(default_factory=set)
+    transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def merge(self, other: Coverage) -> None:
+        """Adds another walk's coverage to this one."""
+        self.actions.update(other.actions)
+        self.buttons.update(other.buttons)
+        self.results += other.results
+        self.restarts += other.restarts
+        self.routes |= other.routes
+        self.transitions.update(other.transitions)
 
 
 class WalkFailure(AssertionError):
@@ -154,14 +168,14 @@ class Walker:
 
     async def restart_bot(self) -> None:
         assert self._restart is not None
-        self.coverage.actions["restart"] += 1
+        self.note(None, "restart")
         self.coverage.restarts += 1
         await self.bot.crash()
         self.bot = await self._restart()
 
     async def moderator_step(self, s: SessionModel) -> None:
         what = self.rng.choice(["/close", "/reopen", "/summary", "/close", "/reopen"])
-        self.coverage.actions[f"moderator {what}"] += 1
+        self.note(None, f"moderator {what}")
         await command(self.sandbox, s.moderator, s.chat_id, what, timeout=self.timeout)
         if what == "/close":
             s.open = False
@@ -175,26 +189,26 @@ class Walker:
             await self.press_any(p)
         elif roll < 0.83:
             s = self.rng.choice(self.sessions)
-            self.coverage.actions["/start code"] += 1
+            self.note(p, "/start code")
             await self.say(p, f"/start {s.code}")
             self.after_link(p, s, mark)
         elif roll < 0.87:
-            self.coverage.actions["/start"] += 1
+            self.note(p, "/start")
             await self.say(p, "/start")
         elif roll < 0.89:
-            self.coverage.actions["/start unknown"] += 1
+            self.note(p, "/start unknown")
             await self.say(p, "/start NOSUCHCODE")
         elif roll < 0.92:
-            self.coverage.actions["/language"] += 1
+            self.note(p, "/language")
             await self.say(p, "/language")
         elif roll < 0.94:
-            self.coverage.actions["/delete_me"] += 1
+            self.note(p, "/delete_me")
             await self.say(p, "/delete_me")
         elif roll < 0.97:
-            self.coverage.actions["text"] += 1
+            self.note(p, "text")
             await self.say(p, self.rng.choice(TEXTS) or "…")
         else:
-            self.coverage.actions["sticker"] += 1
+            self.note(p, "sticker")
             self.sandbox.send_sticker(p.user_id)
             await self.settle(p.user_id)
         self.collect_results(p, mark)
@@ -222,6 +236,17 @@ class Walker:
             return None
         return self.session_by_code(data[2:]) or self.session_by_label(button.get("text", ""))
 
+    def note(self, p: PersonModel | None, kind: str) -> None:
+        """Counts a step; a step by nobody in particular (a restart, a moderator) is in
+        every person's route."""
+        self.coverage.actions[kind] += 1
+        for person in self.people if p is None else [p]:
+            if person.trail and person.trail[-1] == kind:
+                continue
+            if person.trail:
+                self.coverage.transitions[(person.trail[-1], kind)] += 1
+            person.trail.append(kind)
+
     def new_messages(self, user_id: int, mark: int) -> list[StoredMessage]:
         return [m for m in self.sandbox.messages(user_id) if m.from_bot and m.seq > mark]
 
@@ -233,7 +258,7 @@ class Walker:
             if m.from_bot and not m.deleted and any("callback_data" in b for b in m.buttons)
         ]
         if not with_buttons:
-            self.coverage.actions["/start (nothing to press)"] += 1
+            self.note(p, "/start (nothing to press)")
             await self.say(p, "/start")
             return
         # People mostly go forward on the newest message; now and then they scroll up.
@@ -246,7 +271,7 @@ class Walker:
         data = button["callback_data"]
         kind = data.split(":", 1)[0]
         self.coverage.buttons[kind] += 1
-        self.coverage.actions["press"] += 1
+        self.note(p, f"press {kind}" if message is with_buttons[-1] else f"press {kind} (old)")
         query = self.sandbox.press_button(p.user_id, message.message_id, data)
         await self.sandbox.wait_for_answer(query, self.timeout)
         await self.settle(p.user_id)
@@ -275,6 +300,8 @@ class Walker:
             type_id = TYPE_NAMES[match[1].strip()]
             p.results += 1
             self.coverage.results += 1
+            self.coverage.routes.add(tuple(p.trail))
+            p.trail = []
             target = next((s for s in self.sessions if s.name == p.intent), None)
             if target is not None and target.open:
                 p.told[target.name] = type_id
