@@ -33,7 +33,7 @@ from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.models import Answer, Participant, Result, Run, Workshop
 from tests.e2e.harness import BotProcess
-from tests.e2e.websession import command, make_group, open_session
+from tests.e2e.websession import command, live_message, make_group, open_session
 
 TYPE_NAMES = {
     "Die Bedächtigen": "bedaechtige",
@@ -381,6 +381,7 @@ class Walker:
                     f"seed {self.seed}: /summary of {s.name} shows {shown}, "
                     f"participants were told {dict(expected)}"
                 )
+            await self.check_live(s, {k: v for k, v in expected.items() if v})
         await self.check_answers()
         refused = [
             (c.method, c.status, c.description)
@@ -389,6 +390,27 @@ class Walker:
         ]
         if refused:
             raise WalkFailure(f"seed {self.seed}: Telegram refused {len(refused)}: {refused[:5]}")
+
+    async def check_live(self, s: SessionModel, expected: dict[str, int]) -> None:
+        """The pinned live message settles on the composition the participants were told."""
+
+        def shows(message: StoredMessage) -> bool:
+            newest = live_message(self.sandbox, s.chat_id)
+            if newest is None or newest.message_id != message.message_id:
+                return False
+            shown = summary_counts(message.text or "")
+            return {k: v for k, v in shown.items() if v} == expected
+
+        if not expected:
+            return
+        try:
+            await self.sandbox.wait_for(shows, self.timeout, chat_id=s.chat_id)
+        except TimeoutError as exc:
+            lives = [m.text for m in self.sandbox.messages(s.chat_id) if m.text and "📊" in m.text]
+            raise WalkFailure(
+                f"seed {self.seed}: live message of {s.name} shows {lives[-1:]!r}, "
+                f"participants were told {expected}"
+            ) from exc
 
     async def stored_types(self, s: SessionModel) -> Counter[str]:
         """Each participant's latest finished run in the session, by type, from the database."""
