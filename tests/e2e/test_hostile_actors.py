@@ -142,3 +142,82 @@ async def test_forged_buttons_and_foreign_commands_change_nothing(
         assert sandbox.mark() > mark
     finally:
         await bot.stop()
+
+
+COMMANDS = (
+    "/start",
+    "/session Übernahme",
+    "/close",
+    "/reopen",
+    "/reset",
+    "/summary",
+    "/teams 2",
+    "/teams ²",
+    "/status",
+    "/export",
+    "/schedule soon=1",
+    "/schedule 31.12.9999 23:00 24h",
+    "/unschedule",
+    "/reminders",
+    "/help",
+    "/language",
+    "/privacy",
+    "/about",
+    "/delete_me",
+    "/unknown",
+)
+
+
+async def settle(sandbox: BotApiServer, user_id: int, chat_id: int) -> None:
+    """Waits until the bot handled everything this user sent (it handles a user in order)."""
+    chat = sandbox.messages(chat_id)
+    target = chat[-1].message_id if chat else 1
+    query = sandbox.press_button(user_id, target, "_", chat_id, check=False)
+    await sandbox.wait_for_answer(query, 20)
+
+
+@pytest.mark.timeout(240)
+async def test_every_command_in_every_chat_reveals_and_changes_nothing(
+    sandbox: BotApiServer, database_url: str
+) -> None:
+    bot = BotProcess(sandbox, make_settings(sandbox.root, database_url, privacy_threshold=1))
+    await bot.start()
+    try:
+        make_group(sandbox, GROUP, MODERATOR)
+        make_group(sandbox, FOREIGN_GROUP, FOREIGN_ADMIN)
+        sandbox.set_member(GROUP, FOREIGN_ADMIN, "member")
+        Person(sandbox, OUTSIDER, "Otto")
+        sandbox.set_member(GROUP, OUTSIDER, "member")
+        code = await open_session(sandbox, MODERATOR, GROUP, TITLE)
+        participant = Person(sandbox, PARTICIPANT, "Pia")
+        await finish(participant, code, seed=5)
+        await wait_live(sandbox, GROUP, "1")
+        before = await snapshot(bot)
+        seen_before = {c: len(sandbox.messages(c)) for c in (GROUP, FOREIGN_GROUP)}
+
+        for actor in (OUTSIDER, FOREIGN_ADMIN):
+            for chat in (GROUP, actor):  # a group where they are only members, their private chat
+                for text in COMMANDS:
+                    sandbox.send_text(actor, text, chat_id=chat)
+                    await settle(sandbox, actor, chat)
+
+        after = await snapshot(bot)
+        assert after[0] == before[0]  # sessions: same status and title
+        assert after[3] == before[3]  # finished runs per session unchanged
+        for actor in (OUTSIDER, FOREIGN_ADMIN):
+            private = " ".join((m.text or "") + (m.caption or "") for m in sandbox.messages(actor))
+            assert code not in private  # neither the join code nor the title leak privately
+            assert TITLE not in private
+        new_in_group = sandbox.messages(GROUP)[seen_before[GROUP] :]
+        assert all(m.photo is None for m in new_in_group)  # no chart, no QR code
+        posts = ("Das D-Team von", "D-Team-Breakouts", "Teilnehmende haben den Fragebogen")
+        leaked = [m.text for m in new_in_group if any(p in (m.text or "") for p in posts)]
+        assert leaked == []
+        refused = [
+            (c.method, c.status, c.description)
+            for c in sandbox.calls
+            if 400 <= c.status < 500 and "not modified" not in (c.description or "")
+        ]
+        assert refused == []
+    finally:
+        await bot.stop()
