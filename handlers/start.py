@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import Update
+from telegram import MaybeInaccessibleMessage, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from handlers import render
@@ -250,14 +250,7 @@ async def on_language(update: Update, ctx: DTeamContext) -> None:
         await set_language(session, participant=participant, language=lang)
         joined = await joined_open(session, participant)
     if participant.consent_at is None:
-        text, markup = welcome(ctx, lang, joined)
-        await edit_or_send(
-            ctx,
-            message.chat.id,
-            message.message_id,
-            text,
-            markup,  # type: ignore[arg-type]
-        )
+        await _rewelcome(ctx, message, lang, joined)
     else:
         await edit_or_send(
             ctx,
@@ -265,6 +258,14 @@ async def on_language(update: Update, ctx: DTeamContext) -> None:
             message.message_id,
             ctx.services.texts.get(lang, "language.set"),
         )
+
+
+async def _rewelcome(
+    ctx: DTeamContext, message: MaybeInaccessibleMessage, lang: str, joined: Workshop | None
+) -> None:
+    """Turns the pressed message back into the welcome (no consent yet)."""
+    text, markup = welcome(ctx, lang, joined)
+    await edit_or_send(ctx, message.chat.id, message.message_id, text, markup)  # type: ignore[arg-type]
 
 
 async def on_resume(update: Update, ctx: DTeamContext) -> None:
@@ -312,14 +313,7 @@ async def on_restart(update: Update, ctx: DTeamContext) -> None:
             )
     lang = language_of(ctx.services, participant, user)
     if participant.consent_at is None:
-        text, markup = welcome(ctx, lang, joined)
-        await edit_or_send(
-            ctx,
-            message.chat.id,
-            message.message_id,
-            text,
-            markup,  # type: ignore[arg-type]
-        )
+        await _rewelcome(ctx, message, lang, joined)
         return
     if run is not None:
         await show_current(
