@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import tempfile
 import time
@@ -63,8 +64,18 @@ def report(
 async def main_async(args: argparse.Namespace) -> int:
     total, failed = Coverage(), []
     started = time.monotonic()
+    done = 0
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # SIGINT/SIGTERM end the run after the current walk and still print the figures so far,
+    # so a long walk can be cut short without losing what it covered.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.walks):
+            if stop.is_set():
+                sys.stdout.write("stopped early by a signal\n")
+                break
             seed = args.seed + i
             url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / f'walk{seed}.db'}"
             try:
@@ -73,13 +84,14 @@ async def main_async(args: argparse.Namespace) -> int:
                 failed.append((seed, str(exc)))
             except Exception as exc:
                 failed.append((seed, f"{type(exc).__name__}: {exc}"))
+            done += 1
             if (i + 1) % 10 == 0:
                 sys.stdout.write(
                     f"{i + 1}/{args.walks} walks, {len(total.routes)} routes, "
                     f"{len(failed)} failed\n"
                 )
                 sys.stdout.flush()
-    report(total, args.walks, args.steps, failed, time.monotonic() - started)
+    report(total, done, args.steps, failed, time.monotonic() - started)
     return 1 if failed else 0
 
 
