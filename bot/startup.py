@@ -189,6 +189,12 @@ def describe_database(url: str, exc: BaseException) -> StartupError:
         )
     if state is not None:
         return StartupError(f"PostgreSQL at {where}: {_reason(exc)}", ENVIRONMENT)
+    if "rejected SSL upgrade" in _reason(exc):
+        return StartupError(
+            f"DTEAM_DATABASE_URL: PostgreSQL at {where} offers no SSL, but the URL requires it "
+            "(sslmode); enable SSL on the server or write sslmode=prefer",
+            CONFIG,
+        )
     return StartupError(
         f"cannot reach PostgreSQL at {where}: {_reason(exc)}; is it running, and are host and "
         "port in DTEAM_DATABASE_URL right?",

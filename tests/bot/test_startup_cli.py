@@ -311,6 +311,17 @@ async def test_wrong_database_password_is_one_line(api: BotApiServer, tmp_path: 
     assert "wrong-pw" not in done.stderr
 
 
+async def test_ssl_required_of_a_server_without_it_is_one_line(
+    api: BotApiServer, tmp_path: Path
+) -> None:
+    async with RefusingPostgres() as pg:  # answers "N" to the SSL request, as without ssl=on
+        url = f"postgres://dteam@127.0.0.1:{pg.port}/dteam?sslmode=require"
+        done = await _dteam_run(_env(api, url), tmp_path)
+    assert done.code == CONFIG
+    assert "DTEAM_DATABASE_URL" in done.line
+    assert "sslmode" in done.line
+
+
 def _read_only_files(folder: Path) -> None:
     """Makes every file in folder read-only; the folder stays writable."""
     for path in folder.iterdir():
