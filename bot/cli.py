@@ -70,25 +70,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(settings: Settings, *, webhook: bool, delete_webhook: bool) -> int:
-    """Runs the bot; a refused token or an incomplete webhook setting is one line, exit 2."""
-    from telegram.error import InvalidToken
-
-    from bot.runner import run_polling
-    from bot.webhook import run_webhook
+    """Runs the bot; a start-up failure is one line: exit 2 for a setting, 1 for the machine."""
+    from bot.startup import StartupError, describe, preflight
 
     try:
-        if webhook or delete_webhook:
-            asyncio.run(run_webhook(settings, delete_only=delete_webhook))
-        else:
-            asyncio.run(run_polling(settings))
+        asyncio.run(preflight(settings, webhook=webhook, delete_webhook=delete_webhook))
+        from bot.runner import run_polling
+        from bot.webhook import run_webhook
+
+        try:
+            if webhook or delete_webhook:
+                asyncio.run(run_webhook(settings, delete_only=delete_webhook))
+            else:
+                asyncio.run(run_polling(settings))
+        except Exception as exc:  # a known kind is one line; anything else is a bug: traceback
+            known = describe(exc, settings)
+            if known is None:
+                raise
+            raise known from exc
     except SettingsError as exc:
         print(f"dteam: configuration error: {exc}", file=sys.stderr)  # noqa: T201
         return 2
-    except InvalidToken:
-        print(  # noqa: T201
-            "dteam: Telegram refused DTEAM_BOT_TOKEN; check it with @BotFather", file=sys.stderr
-        )
-        return 2
+    except StartupError as exc:
+        log.debug("start-up failed", exc_info=True)
+        print(f"dteam: {exc}", file=sys.stderr)  # noqa: T201
+        return exc.code
     return 0
 
 

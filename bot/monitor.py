@@ -59,8 +59,9 @@ async def serving(
     settings: Settings, web_app: web.Application, *, required: bool
 ) -> AsyncIterator[tuple[str, int] | None]:
     """Serves web_app on listen_host:listen_port; yields the bound (host, port), or None."""
-    # Not required in polling mode, where it only carries the health check: a taken port is
-    # logged and the bot runs on without it.
+    # Not required in polling mode, where it only carries the health check. `dteam run`
+    # refuses a taken port before it starts (bot/startup.py); taken in the moments since, it
+    # is logged and the bot runs on without it.
     runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=10)
     await runner.setup()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +11,8 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,6 +30,105 @@ SQLITE_READERS = 2  # threads for read_sync on SQLite
 T = TypeVar("T")
 
 
+# What a database URL may be written as. Users paste what their hosting shows or what another
+# program used: a plain `sqlite:///file`, `postgres://` from a managed service, a libpq query
+# (`?sslmode=require`). The engines need an async driver and the driver's own parameters.
+URL_FORMS = "sqlite:///dteam.sqlite (a file) or postgresql://user:password@host:5432/dbname"
+_SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite", "sqlite+aiosqlite"}
+_POSTGRES_SCHEMES = {"postgres", "postgresql"}
+_TO_ASYNCPG = {"", "psycopg2", "psycopg2cffi", "pg8000", "asyncpg"}
+_ASYNC_POSTGRES_DRIVERS = {"psycopg": "psycopg", "psycopg_async": "psycopg"}  # driver: module
+_SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+# libpq query parameters and what asyncpg makes of them.
+_ASYNCPG_KEEPS = {"ssl", "target_session_attrs", "prepared_statement_cache_size", "krbsrvname"}
+_ASYNCPG_IGNORES = {"application_name", "fallback_application_name", "connect_timeout"}
+_ASYNCPG_FROM_ENV = {
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "sslcrl": "PGSSLCRL",
+}
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL cannot be used; the message (one line) says what to write instead."""
+
+
+def async_database_url(url: str) -> str:
+    """Returns url in the async driver's form: sqlite+aiosqlite or postgresql+asyncpg.
+
+    Accepts `sqlite:///relative.db`, `sqlite:////absolute.db`, `postgresql://`, `postgres://`,
+    sync driver names (psycopg2, pg8000, pysqlite) and the async forms themselves; translates
+    libpq's `sslmode` into asyncpg's `ssl`. Raises DatabaseUrlError for anything else.
+    """
+    cleaned = url.strip().strip("\"'").strip()
+    try:
+        parsed = make_url(cleaned)
+    except ArgumentError:
+        raise DatabaseUrlError(f"not a database URL; write {URL_FORMS}") from None
+    scheme, _, driver = parsed.drivername.partition("+")
+    if parsed.drivername in _SQLITE_DRIVERS:
+        return _render(parsed.set(drivername="sqlite+aiosqlite"))
+    if scheme not in _POSTGRES_SCHEMES:
+        raise DatabaseUrlError(f"{parsed.drivername}:// is not supported; write {URL_FORMS}")
+    if driver in _ASYNC_POSTGRES_DRIVERS:
+        if importlib.util.find_spec(_ASYNC_POSTGRES_DRIVERS[driver]) is None:
+            plain = _render(parsed.set(drivername="postgresql"))
+            raise DatabaseUrlError(
+                f"the driver {driver} is not installed; write {_hide(plain)} "
+                "(the bot uses asyncpg)"
+            )
+        return _render(parsed.set(drivername=f"postgresql+{driver}"))
+    if driver not in _TO_ASYNCPG:
+        raise DatabaseUrlError(
+            f"the driver {driver} is not supported; write postgresql://user:password@host/dbname"
+        )
+    return _render(_asyncpg_query(parsed.set(drivername="postgresql+asyncpg")))
+
+
+def _asyncpg_query(url: URL) -> URL:
+    query: dict[str, str | tuple[str, ...]] = {}
+    for key, value in url.query.items():
+        last = value if isinstance(value, str) else value[-1]
+        if key in ("sslmode", "ssl"):
+            mode = {"true": "require", "false": "disable"}.get(last.lower(), last.lower())
+            if mode not in _SSL_MODES:
+                raise DatabaseUrlError(
+                    f"{key}={last} is not an SSL mode; use one of {', '.join(sorted(_SSL_MODES))}"
+                )
+            if key == "ssl" or "ssl" not in url.query:  # an explicit ssl= wins
+                query["ssl"] = mode
+        elif key == "channel_binding" and last in ("prefer", "disable"):
+            log.info("database URL: channel_binding=%s ignored (asyncpg has none)", last)
+        elif key in _ASYNCPG_IGNORES:
+            log.info("database URL: %s ignored (asyncpg has no such setting)", key)
+        elif key in _ASYNCPG_FROM_ENV:
+            raise DatabaseUrlError(
+                f"asyncpg does not read {key} from the URL; remove it and set the environment "
+                f"variable {_ASYNCPG_FROM_ENV[key]}={last} instead"
+            )
+        elif key in _ASYNCPG_KEEPS:
+            query[key] = value
+        else:
+            raise DatabaseUrlError(
+                f"asyncpg does not understand ?{key}=; remove it (TLS: ?sslmode=require)"
+            )
+    return url.set(query=query)
+
+
+def _render(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def _hide(url: str) -> str:
+    """The URL with its password replaced by ***, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class ReadOnlyDatabase(Exception):
+    """The database answers but accepts no writes."""
+
+
 class NestedWriteError(RuntimeError):
     """write_sync was called by a task that already holds the SQLite write lock."""
 
@@ -36,6 +137,7 @@ class Database:
     """Owns the engines; hands out one AsyncSession per handler or task."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
+        url = async_database_url(url)
         self.url = url
         self.dialect = make_url(url).get_backend_name()
         if self.is_sqlite:
@@ -127,6 +229,24 @@ class Database:
             log.warning("database ping failed", exc_info=True)
             return False
         return True
+
+    async def check_writable(self) -> None:
+        """Raises the driver's error unless a write transaction can be opened and used.
+
+        SQLite: BEGIN IMMEDIATE and a table created and rolled back (a read-only file opens
+        and reads fine, and fails only at the first write). PostgreSQL: a server or role
+        that is read-only (a standby, default_transaction_read_only) raises ReadOnlyDatabase.
+        """
+        async with self.write_engine.connect() as conn:
+            if self.is_sqlite:
+                async with conn.begin() as transaction:
+                    await conn.execute(text("CREATE TABLE dteam_write_probe (x INTEGER)"))
+                    await transaction.rollback()
+                return
+            read_only = await conn.scalar(text("SHOW transaction_read_only"))
+            await conn.rollback()
+        if read_only == "on":
+            raise ReadOnlyDatabase("the database accepts no writes (transaction_read_only)")
 
     async def dispose(self) -> None:
         """Closes all pooled connections."""
