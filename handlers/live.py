@@ -27,6 +27,7 @@ from storage.workshops import (
     mark_live_dirty,
     set_live,
 )
+from typology.group import percent_shares
 from typology.types import TYPES, TypeId
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,12 @@ def render_live(
         lines.append(t.get(lang, "moderation.live.waiting", k=services.privacy_threshold))
     else:
         lines.append(t.get(lang, "moderation.live.composition"))
-        for type_id in TYPES:
-            count = types.get(type_id.value, 0)
+        counts_by_type = [types.get(type_id.value, 0) for type_id in TYPES]
+        for type_id, count, share in zip(
+            TYPES, counts_by_type, percent_shares(counts_by_type), strict=True
+        ):
             name = escape(render.type_name(services, type_id, lang))
-            lines.append(f"• {name}: {count} ({round(100 * count / n)} %)")
+            lines.append(f"• {name}: {count} ({share} %)")
     lines.append("")
     if workshop.status == CLOSED:
         lines.append(t.get(lang, "moderation.live.closed"))

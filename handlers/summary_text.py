@@ -74,7 +74,7 @@ def summary_text(
         t(lang, "moderation.summary.composition"),
     ]
     for type_id in TYPES:
-        share = _number(analysis.shares[type_id], lang, 0)
+        share = analysis.shares[type_id]
         lines.append(f"• {escape(profiles[type_id].name)}: {analysis.counts[type_id]} ({share} %)")
     lines += ["", _balance_line(texts, analysis, lang), "", t(lang, "moderation.summary.gaps")]
     for key, group in (("missing", analysis.missing), ("rare", analysis.under_represented)):

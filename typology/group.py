@@ -14,10 +14,8 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
-from typology.scoring import round_percent
 from typology.types import TYPES, TypeId
 
 UNDER_REPRESENTED_FACTOR = 0.5
@@ -42,12 +40,34 @@ class GroupAnalysis:
     below_threshold: bool
     needed: int
     counts: dict[TypeId, int]
-    shares: dict[TypeId, float]
+    shares: dict[TypeId, int]
     balance: float | None
     missing: list[TypeId]
     under_represented: list[TypeId]
     mean_profile: dict[str, float]
     breakdown: dict[str, dict[str, dict[TypeId, int]]]
+
+
+def percent_shares(counts: Sequence[float]) -> list[int]:
+    """Whole percents of counts by the largest-remainder method: they add up to exactly 100.
+
+    The one rounding rule for every share the bot shows (post, chart, live message, presenter).
+    Each share is its exact percent rounded down, and the points still missing go one each to
+    the largest remainders; ties go to the larger count, then to the earlier position. All
+    zero (or empty) gives zeros.
+    """
+    if any(c < 0 for c in counts):
+        raise ValueError("counts must not be negative")
+    total = sum(counts)
+    if total == 0:
+        return [0] * len(counts)
+    exact = [100 * c / total for c in counts]
+    floors = [math.floor(e) for e in exact]
+    missing = 100 - sum(floors)
+    order = sorted(range(len(counts)), key=lambda i: (-(exact[i] - floors[i]), -counts[i], i))
+    for i in order[:missing]:
+        floors[i] += 1
+    return floors
 
 
 def balance(counts: Sequence[int]) -> float:
@@ -90,8 +110,7 @@ def analyse(
     types = pd.Series(pd.Categorical([m.main_type.value for m in members], categories=TYPES))
     counts_s = types.value_counts(sort=False).reindex(list(TYPES), fill_value=0)
     counts = {t: int(counts_s[t]) for t in TYPES}
-    shares_arr = round_percent(np.asarray([[counts[t] / n for t in TYPES]]))[0]
-    shares = {t: float(shares_arr[i]) for i, t in enumerate(TYPES)}
+    shares = dict(zip(TYPES, percent_shares([counts[t] for t in TYPES]), strict=True))
     equal = 1.0 / len(TYPES)
     under = [t for t in TYPES if 0 < counts[t] / n < UNDER_REPRESENTED_FACTOR * equal]
     profiles = pd.DataFrame.from_records([dict(m.profile) for m in members])

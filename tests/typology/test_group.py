@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from typology.group import Member, analyse, balance, build_teams
+from typology.group import Member, analyse, balance, build_teams, percent_shares
 from typology.types import TYPES, TypeId
 
 B, OPT, S, C = TYPES
@@ -29,7 +30,7 @@ def _members(types: list[TypeId], **context: list[str]) -> list[Member]:
 def test_composition_counts_shares_and_missing_types() -> None:
     res = analyse(_members([OPT] * 6 + [C] * 3 + [B]))
     assert res.counts == {B: 1, OPT: 6, S: 0, C: 3}
-    assert res.shares == {B: 10.0, OPT: 60.0, S: 0.0, C: 30.0}
+    assert res.shares == {B: 10, OPT: 60, S: 0, C: 30}
     assert res.missing == [S]
     assert res.under_represented == [B]
     assert 0 < (res.balance or 0) < 1
@@ -47,7 +48,7 @@ def test_balance_measure_bounds() -> None:
 
 def test_shares_round_to_exactly_100() -> None:
     res = analyse(_members([B, OPT, S]))
-    assert sum(round(v * 10) for v in res.shares.values()) == 1000
+    assert sum(res.shares.values()) == 100
 
 
 @pytest.mark.parametrize(("n", "k", "needed"), [(0, 3, 3), (2, 3, 1), (4, 5, 1)])
@@ -118,3 +119,20 @@ def test_team_builder_sizes_and_coverage(types: list[TypeId], size: int, seed: i
     for t, c in counts.items():
         assert sum(any(kinds[x] == t for x in team) for team in teams) == min(c, m)
     assert build_teams(members, size, seed=seed) == teams
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 1000), min_size=1, max_size=8).filter(any))
+def test_percent_shares_add_up_to_100_and_stay_within_one_point(counts: list[int]) -> None:
+    shares = percent_shares(counts)
+    assert sum(shares) == 100
+    total = sum(counts)
+    for count, share in zip(counts, shares, strict=True):
+        assert math.floor(100 * count / total) <= share <= math.ceil(100 * count / total)
+
+
+def test_percent_shares_of_nothing_are_zero() -> None:
+    assert percent_shares([0, 0, 0, 0]) == [0, 0, 0, 0]
+    assert percent_shares([]) == []
+    with pytest.raises(ValueError, match="negative"):
+        percent_shares([1, -1])
