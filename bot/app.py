@@ -54,6 +54,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         timezone=settings.zone,
         privacy_threshold=settings.privacy_threshold,
         channel_id=settings.channel_id,
+        channel_groups=settings.channel_groups,
         live_interval=settings.live_interval,
     )
 

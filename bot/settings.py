@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DB = "sqlite+aiosqlite:///dteam.sqlite"
@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     language: Literal["de", "en"] = "de"
     timezone: str = "Europe/Berlin"
     channel_id: int | None = None
+    # Groups whose /summary and automatic close may post to the channel (besides moderators'
+    # commands): any group's admin could otherwise post into the operator's channel.
+    channel_groups: Annotated[frozenset[int], NoDecode] = frozenset()
     privacy_threshold: int = Field(default=3, ge=1, le=1000)
     retention_days: int = Field(default=30, ge=1, le=3650)
     live_interval: float = Field(default=5.0, ge=0.2, le=600)
@@ -41,17 +44,23 @@ class Settings(BaseSettings):
     throttle: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("moderators", mode="before")
+    @field_validator("moderators", "channel_groups", mode="before")
     @classmethod
-    def _parse_ids(cls, value: object) -> object:
+    def _parse_ids(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str):
             parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
             try:
                 return frozenset(int(p) for p in parts)
             except ValueError:
-                raise ValueError(
-                    "must be Telegram user ids separated by commas, e.g. 123,456"
-                ) from None
+                example = (
+                    "-1001234567890,-4001" if info.field_name == "channel_groups" else "123,456"
+                )
+                kind = (
+                    "group chat ids"
+                    if info.field_name == "channel_groups"
+                    else "Telegram user ids"
+                )
+                raise ValueError(f"must be {kind} separated by commas, e.g. {example}") from None
         return value
 
     @field_validator("timezone")

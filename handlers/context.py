@@ -30,6 +30,7 @@ class Services:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
     privacy_threshold: int = 3
     channel_id: int | None = None
+    channel_groups: frozenset[int] = frozenset()  # groups allowed to post to the channel
     bot_username: str = ""
     live_interval: float = 5.0
     admin_cache_seconds: float = 30.0

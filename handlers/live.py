@@ -27,7 +27,8 @@ from storage.workshops import (
     mark_live_dirty,
     set_live,
 )
-from typology.types import TYPES, TypeId
+from typology.group import disclosed_counts, percent_shares
+from typology.types import TYPES
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +56,26 @@ def render_live(
     types: Counter[str],
     lang: str,
 ) -> str:
-    """Renders the live message: joined, finished, and the composition above the threshold."""
+    """Renders the live message: joined, finished, and the disclosed composition (`types`)."""
     t = services.texts
     lines = [
         t.get(lang, "moderation.live.title", title=escape(title_of(services, workshop, lang))),
         t.get(lang, "moderation.live.counts", joined=counts.joined, finished=counts.finished),
         "",
     ]
-    n = sum(types.values())
-    if n < services.privacy_threshold:
-        lines.append(t.get(lang, "moderation.live.waiting", k=services.privacy_threshold))
+    n, k = sum(types.values()), services.privacy_threshold
+    if n < k:
+        lines.append(t.get(lang, "moderation.live.waiting", k=k))
     else:
         lines.append(t.get(lang, "moderation.live.composition"))
-        for type_id in TYPES:
-            count = types.get(type_id.value, 0)
+        counts_by_type = [types.get(type_id.value, 0) for type_id in TYPES]
+        for type_id, count, share in zip(
+            TYPES, counts_by_type, percent_shares(counts_by_type), strict=True
+        ):
             name = escape(render.type_name(services, type_id, lang))
-            lines.append(f"• {name}: {count} ({round(100 * count / n)} %)")
+            lines.append(f"• {name}: {count} ({share} %)")
+        if n < counts.finished:
+            lines.append(t.get(lang, "moderation.live.steps", counted=n, k=k))
     lines.append("")
     if workshop.status == CLOSED:
         lines.append(t.get(lang, "moderation.live.closed"))
@@ -84,8 +89,9 @@ async def live_snapshot(services: Services, session: Any, workshop: Workshop) ->
     assert workshop.id is not None
     stuck_before = utcnow()
     counts = await session_counts(session, workshop_id=workshop.id, stuck_before=stuck_before)
-    members = await finished_members(session, workshop_id=workshop.id)
-    types = Counter(TypeId(m.main_type).value for m in members)
+    members = await finished_members(session, workshop_id=workshop.id)  # in finish order
+    shown = disclosed_counts([m.main_type for m in members], services.privacy_threshold)
+    types = Counter({t.value: c for t, c in shown.items()})
     return render_live(services, workshop, counts, types, services.default_language)
 
 

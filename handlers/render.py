@@ -9,10 +9,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from handlers.callbacks import Action, build
 from handlers.context import Services
 from handlers.i18n import escape
+from typology.group import percent_shares
 from typology.profiles import Profile
 from typology.questionnaire import Item
 from typology.scoring import Result
-from typology.types import TypeId
+from typology.types import TYPES, TypeId
 
 SKIP = "x"  # option id of "no answer" on optional context questions
 
@@ -83,8 +84,9 @@ def result_text(services: Services, result: Result, lang: str) -> str:
             ),
         ]
     lines += ["", t.get(lang, "result.affinities")]
-    for type_id, share in sorted(result.affinities.items(), key=lambda kv: -kv[1]):
-        lines.append(f"• {escape(type_name(services, type_id, lang))}: {share:.0f} %")
+    shares = dict(zip(TYPES, percent_shares([result.affinities[t] for t in TYPES]), strict=True))
+    for type_id in sorted(TYPES, key=lambda t: -result.affinities[t]):
+        lines.append(f"• {escape(type_name(services, type_id, lang))}: {shares[type_id]} %")
     if result.deciding:
         lines += ["", t.get(lang, "result.deciding")]
         for item_id in result.deciding:

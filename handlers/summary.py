@@ -87,11 +87,37 @@ async def channel_ready(ctx: DTeamContext, channel_id: int) -> bool:
     )
 
 
+def may_reach_channel(services: Services, chat_id: int, user_id: int | None = None) -> bool:
+    """Tells whether a post from this group (by this user) may go to the operator's channel.
+
+    Any group's admin is a moderator there, so a group's own rights are no reason: only the
+    groups in DTEAM_CHANNEL_GROUPS, or a command by someone in DTEAM_MODERATORS, reach it.
+    """
+    return chat_id in services.channel_groups or (
+        user_id is not None and user_id in services.moderators
+    )
+
+
+async def _refuse_channel(ctx: DTeamContext, cmd: GroupCommand) -> None:
+    """Tells the moderator, privately or else in the group, that the channel stays untouched."""
+    log.info(
+        "channel post from group %s by %s refused: group not allowed", cmd.chat_id, cmd.user_id
+    )
+    t = ctx.services.texts
+    private = t.get(cmd.private_lang, "moderation.summary.channel_refused")
+    if await send(ctx, cmd.user_id, private) is not None:
+        return
+    await send(ctx, cmd.chat_id, t.get(cmd.lang, "moderation.summary.channel_refused"))
+
+
 async def _to_channel(
     ctx: DTeamContext, cmd: GroupCommand, analysis: GroupAnalysis, title: str
 ) -> None:
     services, channel = ctx.services, ctx.services.channel_id
     if channel is None or analysis.below_threshold:
+        return
+    if not may_reach_channel(services, cmd.chat_id, cmd.user_id):
+        await _refuse_channel(ctx, cmd)
         return
     t = services.texts
     if not await channel_ready(ctx, channel):

@@ -70,11 +70,14 @@ def summary_text(
     lines = [
         t(lang, "moderation.summary.title", title=escape(title)),
         t(lang, "moderation.summary.finished", n=analysis.n),
-        "",
-        t(lang, "moderation.summary.composition"),
     ]
+    if analysis.counted < analysis.n:
+        lines.append(
+            t(lang, "moderation.summary.counted", counted=analysis.counted, k=analysis.k_threshold)
+        )
+    lines += ["", t(lang, "moderation.summary.composition")]
     for type_id in TYPES:
-        share = _number(analysis.shares[type_id], lang, 0)
+        share = analysis.shares[type_id]
         lines.append(f"• {escape(profiles[type_id].name)}: {analysis.counts[type_id]} ({share} %)")
     lines += ["", _balance_line(texts, analysis, lang), "", t(lang, "moderation.summary.gaps")]
     for key, group in (("missing", analysis.missing), ("rare", analysis.under_represented)):
@@ -97,5 +100,5 @@ def summary_text(
 
 
 def summary_caption(texts: Texts, analysis: GroupAnalysis, *, title: str, lang: str) -> str:
-    """Returns the short caption of the composition chart."""
-    return texts.get(lang, "moderation.summary.caption", title=escape(title), n=analysis.n)
+    """Returns the short caption of the composition chart (the people it counts)."""
+    return texts.get(lang, "moderation.summary.caption", title=escape(title), n=analysis.counted)

@@ -19,7 +19,7 @@ from handlers.moderation import group_workshop, moderator_command, title_of
 from handlers.sending import send
 from storage.groups import FinishedMember, assign_teams, finished_members
 from storage.participants import set_share_name
-from typology.group import build_teams
+from typology.group import build_teams, team_count
 from typology.types import TYPES, TypeId
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,10 @@ async def cmd_teams(update: Update, ctx: DTeamContext) -> None:
     if not 2 <= size <= MAX_TEAM_SIZE:
         await send(ctx, cmd.chat_id, t.get(cmd.lang, "moderation.teams.usage", max=MAX_TEAM_SIZE))
         return
+    k = services.privacy_threshold
+    if size < k:  # a team's mix is posted: below k it would tell teammates each other's type
+        await send(ctx, cmd.chat_id, t.get(cmd.lang, "moderation.teams.min_size", k=k))
+        return
     async with services.db.read() as session:
         members = await finished_members(session, workshop_id=workshop.id)  # type: ignore[arg-type]
     n = len(members)
@@ -134,7 +138,10 @@ async def cmd_teams(update: Update, ctx: DTeamContext) -> None:
         return
     by_run = {m.run_id: m for m in members}
     split = build_teams(
-        [(str(m.run_id), TypeId(m.main_type)) for m in members], size, seed=workshop.id or 0
+        [(str(m.run_id), TypeId(m.main_type)) for m in members],
+        size,
+        seed=workshop.id or 0,
+        min_size=k,
     )
     teams = [[by_run[int(run_id)] for run_id in team] for team in split]
     async with write_tx(ctx, update) as (session, is_new):
@@ -146,6 +153,10 @@ async def cmd_teams(update: Update, ctx: DTeamContext) -> None:
             teams={m.run_id: no for no, team in enumerate(teams, 1) for m in team},
         )
     lines = [t.get(cmd.lang, "moderation.teams.title", teams=len(teams))]
+    if len(teams) < (wanted := team_count(n, size)):
+        lines.append(
+            t.get(cmd.lang, "moderation.teams.merged", k=k, teams=len(teams), wanted=wanted)
+        )
     lines += [
         t.get(
             cmd.lang,

@@ -73,6 +73,7 @@ async def post_summary(ctx: DTeamContext, workshop: Workshop) -> str:
     if (
         channel is not None
         and not analysis.below_threshold
+        and summary.may_reach_channel(services, workshop.chat_id)  # no user: the group decides
         and await summary.channel_ready(ctx, channel)
     ):
         targets.append(channel)

@@ -19,12 +19,13 @@ from typology.group import Member, analyse  # noqa: E402
 from typology.profiles import load_profiles  # noqa: E402
 from typology.types import TypeId  # noqa: E402
 
-# An example group of 23: many Optimierer, few Community Manager (illustrative, not study data).
+# An example group of 24: many Optimierer, few Community Manager (illustrative, not study data).
+# A multiple of the threshold 3, so that the post counts everyone (it counts in steps of 3).
 EXAMPLE = {
     TypeId.BEDAECHTIGE: 6,
     TypeId.OPTIMIERER: 10,
     TypeId.SERVICEORIENTIERTE: 5,
-    TypeId.COMMUNITY: 2,
+    TypeId.COMMUNITY: 3,
 }
 
 

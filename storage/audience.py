@@ -103,7 +103,7 @@ async def progress(session: AsyncSession, *, workshop_id: int) -> tuple[int, int
 
 
 async def finished_members(session: AsyncSession, *, workshop_id: int) -> list[FinishedMember]:
-    """Returns the latest finished result per participant of a workshop, with its answers."""
+    """Returns the latest finished result per participant of a workshop, in finish order."""
     finished = (col(Run.workshop_id) == workshop_id, col(Run.status) == FINISHED)
     res = await session.execute(
         select(
@@ -116,11 +116,12 @@ async def finished_members(session: AsyncSession, *, workshop_id: int) -> list[F
         .join(Result, col(Result.run_id) == col(Run.id))
         .join(Participant, col(Participant.id) == col(Run.participant_id))
         .where(*finished)
-        .order_by(col(Run.id))
+        .order_by(col(Run.finished_at), col(Run.id))
     )
     latest: dict[int, tuple[int, FinishedMember]] = {}  # participant -> their latest run
     for run_id, participant_id, pseudonym, main_type, profile in res:
         member = FinishedMember(str(pseudonym), main_type, dict(profile), {})
+        latest.pop(int(participant_id), None)  # the order is that of the latest results
         latest[int(participant_id)] = (int(run_id or 0), member)
     by_run = dict(latest.values())
     # Joined, not a list of run ids: SQLite allows only so many bound parameters.

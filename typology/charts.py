@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import findfont
 from PIL import Image, ImageDraw, ImageFont
 
+from typology.group import percent_shares
 from typology.profiles import type_names
 from typology.types import TYPES, TypeId
 
@@ -143,12 +144,24 @@ def composition_chart(
     values = [int(counts.get(t, 0)) for t in TYPES]
     if any(v < 0 for v in values):
         raise ValueError("counts must not be negative")
-    total = sum(values)
-    labels = [f"{v} ({v / total:.0%})" if total else "0" for v in values]
-    labels = [label.replace("%", " %") if lang == "de" else label for label in labels]
     return _bar_chart(
-        [float(v) for v in values], labels, lang, _title(lang, "composition", title), max(values)
+        [float(v) for v in values],
+        composition_labels(counts, lang=lang),
+        lang,
+        _title(lang, "composition", title),
+        max(values),
     )
+
+
+def composition_labels(counts: Mapping[TypeId, int], *, lang: str = "de") -> list[str]:
+    """Returns the composition chart's bar labels, "count (share %)", in canonical type order."""
+    values = [int(counts.get(t, 0)) for t in TYPES]
+    if not sum(values):
+        return ["0"] * len(values)
+    sign = " %" if lang == "de" else "%"
+    return [
+        f"{v} ({share}{sign})" for v, share in zip(values, percent_shares(values), strict=True)
+    ]
 
 
 def affinity_chart(

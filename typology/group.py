@@ -5,22 +5,28 @@ Balance is the normalised Shannon entropy of the type shares: H = -sum(p * ln p)
 present but with a share below half of an equal share (below 12.5 %). Privacy: with fewer than
 `k_threshold` finished participants nothing about the composition is exposed, and a breakdown
 cell (one value of a context item) is shown only if at least `k_threshold` members have it.
+
+Disclosure in steps of k: the composition is computed from the first floor(n/k)*k finishers
+only (`disclosed`), so it changes only when k more people have finished. Whoever knows who just
+finished cannot subtract two snapshots (live message, repeated /summary) to learn that
+person's type: a snapshot changes only by a block of k results at once.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-import numpy as np
 import pandas as pd
 
-from typology.scoring import round_percent
 from typology.types import TYPES, TypeId
 
 UNDER_REPRESENTED_FACTOR = 0.5
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,19 +41,64 @@ class Member:
 
 @dataclass(frozen=True)
 class GroupAnalysis:
-    """Composition of a group; composition fields are empty while below the privacy threshold."""
+    """Composition of a group; composition fields are empty while below the privacy threshold.
+
+    `n` is everyone who finished; the composition fields describe the first `counted` of them
+    (floor(n/k)*k in finish order, see `disclosed`).
+    """
 
     n: int
+    counted: int
     k_threshold: int
     below_threshold: bool
     needed: int
     counts: dict[TypeId, int]
-    shares: dict[TypeId, float]
+    shares: dict[TypeId, int]
     balance: float | None
     missing: list[TypeId]
     under_represented: list[TypeId]
     mean_profile: dict[str, float]
     breakdown: dict[str, dict[str, dict[TypeId, int]]]
+
+
+def percent_shares(counts: Sequence[float]) -> list[int]:
+    """Whole percents of counts by the largest-remainder method: they add up to exactly 100.
+
+    The one rounding rule for every share the bot shows (post, chart, live message, presenter).
+    Each share is its exact percent rounded down, and the points still missing go one each to
+    the largest remainders; ties go to the larger count, then to the earlier position. All
+    zero (or empty) gives zeros.
+    """
+    if any(c < 0 for c in counts):
+        raise ValueError("counts must not be negative")
+    total = sum(counts)
+    if total == 0:
+        return [0] * len(counts)
+    exact = [100 * c / total for c in counts]
+    floors = [math.floor(e) for e in exact]
+    missing = 100 - sum(floors)
+    order = sorted(range(len(counts)), key=lambda i: (-(exact[i] - floors[i]), -counts[i], i))
+    for i in order[:missing]:
+        floors[i] += 1
+    return floors
+
+
+def disclosed(finishers: Sequence[T], k: int) -> list[T]:
+    """Returns the finishers whose types may be shown: the first floor(n/k)*k in finish order.
+
+    `finishers` must be ordered by finish time (each participant once, at their latest
+    result). Below k it is empty. Everything that shows per-type numbers to a group (live
+    message, D-Team post, presenter page) counts only these, so its numbers move in steps of k.
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    return list(finishers[: len(finishers) // k * k])
+
+
+def disclosed_counts(types_in_finish_order: Sequence[str], k: int) -> dict[TypeId, int]:
+    """Returns the per-type counts that may be shown (all four types), or {} below k."""
+    shown = Counter(TypeId(t) for t in disclosed(types_in_finish_order, k))
+    return {t: shown[t] for t in TYPES} if shown else {}
 
 
 def balance(counts: Sequence[int]) -> float:
@@ -81,17 +132,20 @@ def analyse(
     k_threshold: int = 3,
     context_keys: Sequence[str] = ("role", "size"),
 ) -> GroupAnalysis:
-    """Analyse a group of finished participants."""
+    """Analyse a group of finished participants, given in finish order (see `disclosed`)."""
     if k_threshold < 1:
         raise ValueError("k_threshold must be at least 1")
+    total = len(members)
+    if total < k_threshold:
+        return GroupAnalysis(
+            total, 0, k_threshold, True, k_threshold - total, {}, {}, None, [], [], {}, {}
+        )
+    members = disclosed(members, k_threshold)
     n = len(members)
-    if n < k_threshold:
-        return GroupAnalysis(n, k_threshold, True, k_threshold - n, {}, {}, None, [], [], {}, {})
     types = pd.Series(pd.Categorical([m.main_type.value for m in members], categories=TYPES))
     counts_s = types.value_counts(sort=False).reindex(list(TYPES), fill_value=0)
     counts = {t: int(counts_s[t]) for t in TYPES}
-    shares_arr = round_percent(np.asarray([[counts[t] / n for t in TYPES]]))[0]
-    shares = {t: float(shares_arr[i]) for i, t in enumerate(TYPES)}
+    shares = dict(zip(TYPES, percent_shares([counts[t] for t in TYPES]), strict=True))
     equal = 1.0 / len(TYPES)
     under = [t for t in TYPES if 0 < counts[t] / n < UNDER_REPRESENTED_FACTOR * equal]
     profiles = pd.DataFrame.from_records([dict(m.profile) for m in members])
@@ -105,7 +159,8 @@ def analyse(
     )
     ctx["type"] = types.astype(str)
     return GroupAnalysis(
-        n=n,
+        n=total,
+        counted=n,
         k_threshold=k_threshold,
         below_threshold=False,
         needed=0,
@@ -119,26 +174,31 @@ def analyse(
     )
 
 
+def team_count(n: int, size: int, min_size: int = 2) -> int:
+    """Returns how many teams of about `size` n people form, none smaller than `min_size`."""
+    return max(1, min(math.floor(n / size + 0.5), n // min_size))
+
+
 def build_teams(
-    members: Sequence[tuple[str, TypeId]], size: int, seed: int = 0
+    members: Sequence[tuple[str, TypeId]], size: int, seed: int = 0, *, min_size: int = 2
 ) -> list[list[str]]:
     """Split participants into teams of about `size` covering as many types as possible.
 
-    The number of teams is the one closest to n / size (at least one, and no team of one);
+    The number of teams is the one closest to n / size, but fewer where a team would have
+    fewer than `min_size` members (the privacy threshold: a team's type mix is posted);
     sizes differ by at most one. Members are grouped by type (largest type first, then
     canonical order), shuffled within their type with `seed`, and dealt round-robin: a type
     with c members thus lands in min(c, m) of the m teams, the most any split can achieve.
     """
     n = len(members)
-    if size < 2:
-        raise ValueError(f"team size must be at least 2, got {size}")
+    if size < max(2, min_size):
+        raise ValueError(f"team size must be at least {max(2, min_size)}, got {size}")
     if size > n:
         raise ValueError(f"team size {size} is larger than the group ({n} participants)")
     ids = [mid for mid, _ in members]
     if len(set(ids)) != n:
         raise ValueError("participant ids must be unique")
-    # closest to n / size, but never a team of one
-    n_teams = max(1, min(math.floor(n / size + 0.5), n // 2))
+    n_teams = team_count(n, size, max(2, min_size))
     rng = random.Random(seed)  # noqa: S311 - team shuffling, not security
     by_type: dict[TypeId, list[str]] = {t: [] for t in TYPES}
     for mid, t in members:

@@ -44,14 +44,21 @@ def test_values_come_from_environment_and_dotenv(
     s = load_settings()
     assert s.language == "en"  # from .env
     assert s.moderators == frozenset({1, 2, 3})  # the environment wins
+    assert s.channel_groups == frozenset()
     assert s.bot_token is not None
     assert "ABCDEFGH" not in repr(s)  # a secret is never printed
+
+
+def test_channel_groups_are_a_list_of_chat_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DTEAM_CHANNEL_GROUPS", "-1001234567890, -4001")
+    assert load_settings().channel_groups == frozenset({-1001234567890, -4001})
 
 
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
         ("DTEAM_MODERATORS", "alice", "DTEAM_MODERATORS: must be Telegram user ids"),
+        ("DTEAM_CHANNEL_GROUPS", "Kreis A", "DTEAM_CHANNEL_GROUPS: must be group chat ids"),
         ("DTEAM_TIMEZONE", "Mars/Olympus", "DTEAM_TIMEZONE: unknown time zone"),
         ("DTEAM_BOT_TOKEN", "your-token-here", "DTEAM_BOT_TOKEN: does not look like"),
         ("DTEAM_LANGUAGE", "fr", "DTEAM_LANGUAGE"),

@@ -327,7 +327,9 @@ async def test_retention_deletes_raw_answers_but_keeps_the_aggregate(
             assert ws is not None
             assert ws.aggregate is not None
             assert ws.aggregate["n"] == 4
-            assert sum(ws.aggregate["counts"].values()) == 4
+            # the composition kept is the disclosed one: the first 3 finishers (k = 3)
+            assert ws.aggregate["counted"] == 3
+            assert sum(ws.aggregate["counts"].values()) == 3
             for table in (Run, Answer, Result):
                 assert await rows_in(s, table) == 0
             assert await rows_in(s, Participant) == 4
