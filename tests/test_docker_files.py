@@ -25,6 +25,7 @@ SETTINGS = {
     "DTEAM_CHANNEL_ID",
     "DTEAM_PRIVACY_THRESHOLD",
     "DTEAM_RETENTION_DAYS",
+    "DTEAM_RETENTION_SWEEP_MINUTES",
     "DTEAM_LOG_LEVEL",
 }
 
@@ -152,6 +153,7 @@ def test_env_example_documents_every_setting() -> None:
         ("DTEAM_TIMEZONE", "Europe/Berlin"),
         ("DTEAM_PRIVACY_THRESHOLD", "3"),
         ("DTEAM_RETENTION_DAYS", "30"),
+        ("DTEAM_RETENTION_SWEEP_MINUTES", "60"),
         ("DTEAM_LOG_LEVEL", "INFO"),
     ],
 )
