@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 NUDGE_EVERY = timedelta(minutes=1)  # how often idle runs are looked for during the session
 RECHECK_OPEN = timedelta(days=1)  # retention waits while a closed session was re-opened
+CLOSE_RETRY = timedelta(minutes=1)  # a close the database refused is tried again after this
 Now = Callable[[], datetime]
 
 
@@ -239,12 +241,16 @@ async def _close(
     services = ctx.services
     # The close and "sent" in one transaction: marked sent before the close was saved, a crash
     # in between left the session open for good; after it, it loses at most the posts.
-    async with services.db.write() as session:
-        fresh = await get_workshop(session, workshop_id=workshop.id)  # type: ignore[arg-type]
-        if fresh is None or fresh.status != OPEN:
-            return Step(SKIPPED, "closed by hand before the end")
-        await set_status(session, workshop=fresh, status=CLOSED)
-        await finish(session, row_id=row.id, me=me, status=SENT, detail="closing", now=now())  # type: ignore[arg-type]
+    try:
+        async with services.db.write() as session:
+            fresh = await get_workshop(session, workshop_id=workshop.id)  # type: ignore[arg-type]
+            if fresh is None or fresh.status != OPEN:
+                return Step(SKIPPED, "closed by hand before the end")
+            await set_status(session, workshop=fresh, status=CLOSED)
+            await finish(session, row_id=row.id, me=me, status=SENT, detail="closing", now=now())  # type: ignore[arg-type]
+    except DBAPIError as exc:  # nothing saved: the row goes back to pending and comes again
+        log.warning("closing workshop %s was not saved, trying again: %s", workshop.id, exc)
+        return Step(SENT, f"close not saved ({type(exc).__name__})", again_at=now() + CLOSE_RETRY)
     aggregate = await timed_summary.store_aggregate(services, fresh)
     await send(
         ctx,
