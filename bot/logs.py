@@ -11,7 +11,7 @@ REDACTED = "<token>"
 # A Bot API URL carries the token as its first path segment (/bot<id>:<secret>/method, and
 # /file/bot<id>:<secret>/path): PTB logs it at DEBUG, aiohttp puts it into timeout texts.
 _URL_TOKEN = re.compile(r"(/bot)\d+:[^/\s'\"]+")
-_secrets: set[str] = set()
+_secrets: tuple[str, ...] = ()  # replaced, never changed in place: read without the lock
 _installed = False
 _lock = threading.Lock()
 
@@ -42,9 +42,9 @@ def redact_secrets(*secrets: str | None) -> None:
     filter: a filter on the root logger never sees records of child loggers, and handlers
     added later (a test's capture, an operator's file handler) would miss a handler filter.
     """
-    global _installed  # one process-wide factory
+    global _installed, _secrets  # one process-wide factory
     with _lock:
-        _secrets.update(s for s in secrets if s)
+        _secrets = tuple(sorted({*_secrets, *(s for s in secrets if s)}, key=len, reverse=True))
         if _installed:
             return
         _installed = True
