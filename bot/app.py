@@ -13,6 +13,7 @@ from telegram import (
 from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes
 
 from bot.extbot import make_bot
+from bot.logs import redact_secrets
 from bot.metrics import METRICS_KEY, CountingRateLimiter, Metrics
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
@@ -98,6 +99,8 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Builds the PTB Application pointed at settings.api_url, with all handlers."""
     assert settings.bot_token is not None
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    redact_secrets(settings.bot_token.get_secret_value(), secret)
     root = settings.api_url.rstrip("/")
     metrics = Metrics()
     limiter = CountingRateLimiter(

@@ -18,6 +18,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.logs import redact
+
 
 class AiohttpRequest(BaseRequest):
     """A BaseRequest on one aiohttp ClientSession, with a bounded connection pool.
@@ -123,10 +125,14 @@ class AiohttpRequest(BaseRequest):
             connect=connect_timeout,
             pool=pool_timeout,
         )
+        failure: NetworkError
         try:
             async with session.request(method, url, data=data, timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as err:
-            raise TimedOut(f"aiohttp: {err.__class__.__name__}: {err}") from err
+            failure = TimedOut(f"aiohttp: {err.__class__.__name__}: {redact(str(err))}")
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            failure = NetworkError(f"aiohttp.{err.__class__.__name__}: {redact(str(err))}")
+        # Raised outside the except clause, so that aiohttp's own exception, whose text names
+        # the URL with the bot token, is neither its cause nor its context in a traceback.
+        raise failure

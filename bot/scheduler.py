@@ -9,6 +9,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from handlers.context import SERVICES_KEY, Services
+from handlers.retention import job_retention
 from handlers.timed import job_sweep, schedule_jobs
 from storage.schedule import pending_rows
 
@@ -17,6 +18,10 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30.0  # how often missed rows are looked for (a row's own job is the fast path)
 SWEEP_JOB = "scheduled-sweep"
 FIRST_SWEEP_SECONDS = 0.5  # after start-up: catches up whatever fell due while the bot was down
+RETENTION_JOB = "retention-sweep"
+# The first retention sweep waits a little after start-up (not the whole interval, so that a
+# bot restarted more often than that still deletes what is due).
+FIRST_RETENTION_SECONDS = 600.0
 
 
 async def start_scheduler(
@@ -38,6 +43,13 @@ async def start_scheduler(
     # The first sweep runs right away: it catches up whatever fell due while the bot was down.
     app.job_queue.run_repeating(
         job_sweep, interval=interval, first=FIRST_SWEEP_SECONDS, name=SWEEP_JOB
+    )
+    every = settings.retention_sweep_minutes * 60.0
+    app.job_queue.run_repeating(
+        job_retention,
+        interval=every,
+        first=min(every, FIRST_RETENTION_SECONDS),
+        name=RETENTION_JOB,
     )
     log.info("scheduler: %d pending timed messages, sweep every %.0f s", len(rows), interval)
     return len(rows)

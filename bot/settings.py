@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     channel_groups: Annotated[frozenset[int], NoDecode] = frozenset()
     privacy_threshold: int = Field(default=3, ge=1, le=1000)
     retention_days: int = Field(default=30, ge=1, le=3650)
+    retention_sweep_minutes: int = Field(default=60, ge=1, le=1440)
     live_interval: float = Field(default=5.0, ge=0.2, le=600)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

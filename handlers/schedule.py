@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
@@ -78,6 +79,7 @@ async def cmd_schedule(update: Update, ctx: DTeamContext) -> None:
         return
     services = ctx.services
     lang, t = services.default_language, services.texts
+    note: str | None = None
     if ctx.args:
         if workshop.status != OPEN:
             await send(ctx, workshop.chat_id, t.get(lang, "schedule.closed"))
@@ -87,6 +89,7 @@ async def cmd_schedule(update: Update, ctx: DTeamContext) -> None:
         except ScheduleError as exc:
             await send(ctx, workshop.chat_id, _error_text(ctx, exc))
             return
+        note = _cap_retention(ctx, request.overrides)
         stored = dict(workshop.settings.get(SETTINGS_KEY, {}) or {})
         for key, value in request.overrides.items():
             stored[key] = None if value is None else int(value.total_seconds())
@@ -113,7 +116,24 @@ async def cmd_schedule(update: Update, ctx: DTeamContext) -> None:
         )
     async with services.db.read() as session:
         rows = await workshop_rows(session, workshop_id=workshop.id or 0)
-    await send(ctx, workshop.chat_id, render_timeline(ctx, workshop, rows))
+    shown = render_timeline(ctx, workshop, rows)
+    await send(ctx, workshop.chat_id, f"{note}\n\n{shown}" if note else shown)
+
+
+def _cap_retention(ctx: DTeamContext, overrides: dict[str, timedelta | None]) -> str | None:
+    """Caps retention=… at DTEAM_RETENTION_DAYS; returns the note saying so, if it was more."""
+    services = ctx.services
+    cap = timedelta(days=services.retention_days)
+    asked = overrides.get("retention")
+    if asked is None or asked <= cap:
+        return None
+    overrides["retention"] = cap
+    return services.texts.get(
+        services.default_language,
+        "schedule.retention_capped",
+        asked=format_duration(asked),
+        days=services.retention_days,
+    )
 
 
 def _error_text(ctx: DTeamContext, exc: ScheduleError) -> str:

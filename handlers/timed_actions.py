@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
@@ -19,9 +20,9 @@ from handlers.i18n import escape
 from handlers.sending import send
 from handlers.timeline import Config, Kind
 from storage.audience import Recipient, idle_recipients, joined_recipients, mark_nudged, progress
-from storage.audience import purge_raw as purge_rows
 from storage.models import ScheduledMessage, Workshop
 from storage.participants import get_participant
+from storage.retention import purge_workshop
 from storage.schedule import SENT, SKIPPED, finish
 from storage.workshops import CLOSED, OPEN, get_workshop, set_status
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 NUDGE_EVERY = timedelta(minutes=1)  # how often idle runs are looked for during the session
 RECHECK_OPEN = timedelta(days=1)  # retention waits while a closed session was re-opened
+CLOSE_RETRY = timedelta(minutes=1)  # a close the database refused is tried again after this
 Now = Callable[[], datetime]
 
 
@@ -99,15 +101,15 @@ async def run(
         return await _retention(ctx, kind, workshop, config, now)
     if workshop.status != OPEN:
         return Step(SKIPPED, f"session is {workshop.status}; nothing to post")
+    if kind is Kind.CLOSE:
+        return await _close(ctx, row, workshop, me, now)
     # Group posts are marked done before they are sent: a crash then loses one post rather than
     # letting another process post it a second time.
     async with ctx.services.db.write() as session:
         await finish(session, row_id=row.id, me=me, status=SENT, detail="posting", now=now())  # type: ignore[arg-type]
     if kind is Kind.ANNOUNCE:
         return await _announce(ctx, workshop)
-    if kind is Kind.LAST_CALL:
-        return await _last_call(ctx, workshop, config)
-    return await _close(ctx, workshop)
+    return await _last_call(ctx, workshop, config)
 
 
 async def _remind(
@@ -233,13 +235,22 @@ async def _last_call(ctx: DTeamContext, workshop: Workshop, config: Config) -> S
     return Step(SENT, f"{finished} of {joined} finished" + ("" if sent else "; group unreachable"))
 
 
-async def _close(ctx: DTeamContext, workshop: Workshop) -> Step:
+async def _close(
+    ctx: DTeamContext, row: ScheduledMessage, workshop: Workshop, me: str, now: Now
+) -> Step:
     services = ctx.services
-    async with services.db.write() as session:
-        fresh = await get_workshop(session, workshop_id=workshop.id)  # type: ignore[arg-type]
-        if fresh is None or fresh.status != OPEN:
-            return Step(SKIPPED, "closed by hand before the end")
-        await set_status(session, workshop=fresh, status=CLOSED)
+    # The close and "sent" in one transaction: marked sent before the close was saved, a crash
+    # in between left the session open for good; after it, it loses at most the posts.
+    try:
+        async with services.db.write() as session:
+            fresh = await get_workshop(session, workshop_id=workshop.id)  # type: ignore[arg-type]
+            if fresh is None or fresh.status != OPEN:
+                return Step(SKIPPED, "closed by hand before the end")
+            await set_status(session, workshop=fresh, status=CLOSED)
+            await finish(session, row_id=row.id, me=me, status=SENT, detail="closing", now=now())  # type: ignore[arg-type]
+    except DBAPIError as exc:  # nothing saved: the row goes back to pending and comes again
+        log.warning("closing workshop %s was not saved, trying again: %s", workshop.id, exc)
+        return Step(SENT, f"close not saved ({type(exc).__name__})", again_at=now() + CLOSE_RETRY)
     aggregate = await timed_summary.store_aggregate(services, fresh)
     await send(
         ctx,
@@ -268,9 +279,10 @@ async def _retention(
         return Step(SENT, "not yet", again_at=due)
     if kind is Kind.RETENTION_NOTICE:
         return await _notice(ctx, workshop, purge_at, config)
+    # The same purge as the retention sweep (handlers/retention.py), which retries it if it fails.
     await timed_summary.store_aggregate(ctx.services, workshop, only_if_missing=True)
     async with ctx.services.db.write() as session:
-        runs = await purge_rows(session, workshop_id=workshop.id, now=now())  # type: ignore[arg-type]
+        runs = await purge_workshop(session, workshop_id=workshop.id, now=now())  # type: ignore[arg-type]
     return Step(SENT, f"deleted {runs} runs with their answers; aggregate kept")
 
 

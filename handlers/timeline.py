@@ -55,8 +55,9 @@ class Config:
             if key in stored:
                 raw = stored[key]
                 values[key] = None if raw is None else timedelta(seconds=int(raw))
-        if values.get("retention", base.retention) is None:
-            values["retention"] = base.retention
+        kept = values.get("retention", base.retention)
+        # The operator's DTEAM_RETENTION_DAYS is a cap, also for values stored before it was.
+        values["retention"] = base.retention if kept is None else min(kept, base.retention)
         return replace(base, **values)  # type: ignore[arg-type]
 
     def to_settings(self, overrides: Sequence[str]) -> dict[str, int | None]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, distinct, func, select, update
+from sqlalchemy import distinct, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -143,18 +143,6 @@ async def set_aggregate(
     await session.execute(
         update(Workshop).where(col(Workshop.id) == workshop_id).values(aggregate=aggregate)
     )
-
-
-async def purge_raw(session: AsyncSession, *, workshop_id: int, now: datetime) -> int:
-    """Deletes the workshop's runs with their answers and results; returns runs deleted."""
-    runs = select(col(Run.id)).where(col(Run.workshop_id) == workshop_id)
-    await session.execute(delete(Answer).where(col(Answer.run_id).in_(runs)))
-    await session.execute(delete(Result).where(col(Result.run_id).in_(runs)))
-    res = await session.execute(delete(Run).where(col(Run.workshop_id) == workshop_id))
-    await session.execute(
-        update(Workshop).where(col(Workshop.id) == workshop_id).values(purged_at=now)
-    )
-    return int(getattr(res, "rowcount", 0) or 0)
 
 
 async def closed_without_purge(session: AsyncSession) -> list[Workshop]:

@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_READERS = 2  # threads for read_sync on SQLite
+# The webhook answers Telegram 200 only after the handler's transaction committed, and Telegram
+# then forgets the update: a commit must survive a power cut, not only a crash of the process.
+# WAL with synchronous=NORMAL may lose the last commits on power loss; FULL syncs the WAL at
+# every commit (docs/security.md, "Durability"; cost in bench/bench_durability.py).
+SQLITE_SYNCHRONOUS = "FULL"
 
 T = TypeVar("T")
 
@@ -330,7 +335,7 @@ def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         cur.close()
 
     if immediate:

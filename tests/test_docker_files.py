@@ -25,6 +25,7 @@ SETTINGS = {
     "DTEAM_CHANNEL_ID",
     "DTEAM_PRIVACY_THRESHOLD",
     "DTEAM_RETENTION_DAYS",
+    "DTEAM_RETENTION_SWEEP_MINUTES",
     "DTEAM_LOG_LEVEL",
 }
 
@@ -152,9 +153,63 @@ def test_env_example_documents_every_setting() -> None:
         ("DTEAM_TIMEZONE", "Europe/Berlin"),
         ("DTEAM_PRIVACY_THRESHOLD", "3"),
         ("DTEAM_RETENTION_DAYS", "30"),
+        ("DTEAM_RETENTION_SWEEP_MINUTES", "60"),
         ("DTEAM_LOG_LEVEL", "INFO"),
     ],
 )
 def test_env_example_defaults(name: str, default: str) -> None:
     text = (ROOT / ".env.example").read_text(encoding="utf-8")
     assert f"# {name}={default}\n" in text
+
+
+LOCK = DOCKER / "requirements.lock"
+_REQ = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement(spec: str) -> tuple[str, str]:
+    match = _REQ.match(spec.split(";")[0].strip())
+    assert match, spec
+    return _canonical(match[1]), match[3]
+
+
+def _locked() -> dict[str, str]:
+    """Returns name -> the whole requirement entry (continuation lines joined)."""
+    text = re.sub(r"\\\n\s*", " ", LOCK.read_text(encoding="utf-8"))
+    entries = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return {_canonical(entry.split("==")[0]): entry for entry in entries}
+
+
+@pytest.mark.parametrize("group", ["dependencies", "dev"])
+def test_every_dependency_has_an_upper_bound(group: str) -> None:
+    project = pyproject()["project"]
+    specs = (
+        project["dependencies"]
+        if group == "dependencies"
+        else project["optional-dependencies"]["dev"]
+    )
+    unbounded = [spec for spec in specs if "<" not in _requirement(spec)[1]]
+    assert unbounded == [], "a new major release may break the bot: bound it"
+
+
+def test_lock_pins_every_runtime_dependency_with_hashes() -> None:
+    locked = _locked()
+    for spec in pyproject()["project"]["dependencies"]:
+        name, _ = _requirement(spec)
+        assert name in locked, f"{name} is not in docker/requirements.lock"
+    for name, entry in locked.items():
+        assert re.search(r"==[\w.+!-]+", entry), f"{name} is not pinned to one version"
+        assert "--hash=sha256:" in entry, f"{name} has no hash"
+
+
+def test_dockerfile_installs_the_lock_without_resolving() -> None:
+    runs = [args for keyword, args in dockerfile_instructions() if keyword == "RUN"]
+    install = next((r for r in runs if "requirements.lock" in r), "")
+    assert "--require-hashes" in install
+    assert "--no-deps" in install
+    project = next((r for r in runs if "pip install" in r and " ." in r), "")
+    assert "--no-deps" in project, "the project itself must not pull unpinned dependencies"
+    assert "pip check" in " ".join(runs)

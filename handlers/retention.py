@@ -1,0 +1,111 @@
+"""The retention sweep: deletes personal data past its date, again at every run until it is gone.
+
+A sweep over the data, not a one-shot job per session: a session never closed, a purge that
+failed, a run outside any session and a process that was down at the due time are all found
+the next time, because each step looks at what the database still holds. Every step is
+idempotent and runs in its own transaction, so one failure does not stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from handlers import timed_summary
+from handlers.context import DTeamContext, Services
+from handlers.timed import clock, config_of
+from storage.models import Workshop
+from storage.retention import (
+    forget_idle_participants,
+    forget_processed_updates,
+    purge_loose_runs,
+    purge_workshop,
+    workshops_holding_data,
+)
+from storage.workshops import CLOSED
+
+log = logging.getLogger(__name__)
+
+# Telegram re-delivers an update for at most 24 hours, and after a week without updates it may
+# start update ids afresh: a few days of de-duplication rows cover the first and avoid the
+# second (an old row swallowing a new update that happens to get its id).
+PROCESSED_KEEP = timedelta(days=3)
+
+
+@dataclass
+class Swept:
+    """What one sweep deleted, and how many steps failed (they are tried again next time)."""
+
+    workshops: int = 0
+    runs: int = 0
+    loose_runs: int = 0
+    participants: int = 0
+    updates: int = 0
+    failed: int = 0
+
+    def detail(self) -> str:
+        """One line for the log."""
+        return (
+            f"{self.workshops} sessions ({self.runs} runs), {self.loose_runs} runs outside a "
+            f"session, {self.participants} idle participants, {self.updates} update ids; "
+            f"{self.failed} failed"
+        )
+
+
+def retention_of(services: Services, workshop: Workshop) -> timedelta:
+    """Returns how long a workshop's data is kept: its own setting, never beyond the cap."""
+    cap = timedelta(days=services.retention_days)
+    return min(config_of(services, workshop.settings).retention, cap)
+
+
+def purge_due(services: Services, workshop: Workshop, last_activity: datetime) -> datetime:
+    """Returns when a workshop's personal data goes: after its close, or after it fell idle."""
+    closed = workshop.status == CLOSED and workshop.closed_at is not None
+    ended = workshop.closed_at if closed and workshop.closed_at else last_activity
+    return ended + retention_of(services, workshop)
+
+
+async def purge_one(services: Services, workshop: Workshop, now: datetime) -> int:
+    """Keeps the workshop's aggregate, then deletes its personal data; returns runs deleted."""
+    assert workshop.id is not None
+    await timed_summary.store_aggregate(services, workshop, only_if_missing=True)
+    async with services.db.write() as session:
+        return await purge_workshop(session, workshop_id=workshop.id, now=now)
+
+
+async def job_retention(ctx: DTeamContext) -> None:
+    """Deletes whatever personal data is past its date; the next run retries what failed."""
+    swept = await sweep_retention(ctx.services)
+    log.info("retention sweep: %s", swept.detail())
+
+
+async def sweep_retention(services: Services) -> Swept:
+    """Runs every retention step once; returns what it deleted."""
+    now = clock(services)()
+    cap = timedelta(days=services.retention_days)
+    swept = Swept()
+    async with services.db.read() as session:
+        held = await workshops_holding_data(session)
+    for item in held:
+        if now < purge_due(services, item.workshop, item.last_activity):
+            continue
+        try:
+            swept.runs += await purge_one(services, item.workshop, now)
+            swept.workshops += 1
+        except Exception:  # the data stays and the next sweep tries again
+            swept.failed += 1
+            log.exception("retention: purging workshop %s failed", item.workshop.id)
+    steps = (
+        ("loose_runs", purge_loose_runs, {"idle_before": now - cap}),
+        ("participants", forget_idle_participants, {"idle_before": now - cap}),
+        ("updates", forget_processed_updates, {"before": now - PROCESSED_KEEP}),
+    )
+    for name, step, bound in steps:
+        try:
+            async with services.db.write() as session:
+                setattr(swept, name, await step(session, **bound))
+        except Exception:
+            swept.failed += 1
+            log.exception("retention: step %s failed", name)
+    return swept
