@@ -55,6 +55,8 @@ def build_services(settings: Settings, db: Database) -> Services:
         privacy_threshold=settings.privacy_threshold,
         channel_id=settings.channel_id,
         live_interval=settings.live_interval,
+        retention_days=settings.retention_days,
+        controller=settings.controller.strip(),
     )
 
 

@@ -48,7 +48,10 @@ async def cmd_about(update: Update, ctx: DTeamContext) -> None:
 
 async def cmd_privacy(update: Update, ctx: DTeamContext) -> None:
     """Shows the privacy notice."""
-    await _reply(update, ctx, "info.privacy")
+    if update.effective_chat is None:
+        return
+    lang = await _lang(update, ctx)
+    await send(ctx, update.effective_chat.id, render.privacy_notice(ctx.services, lang))
 
 
 async def cmd_language(update: Update, ctx: DTeamContext) -> None:

@@ -72,16 +72,12 @@ def result_text(services: Services, result: Result, lang: str) -> str:
     profile = services.profiles[lang][result.main_type]
     lines = [
         t.get(lang, "result.title"),
-        "",
-        f"<b>{escape(profile.name)}</b> – „{escape(profile.heading)}“",
+        t.get(lang, "result.closest"),
+        t.get(lang, "result.heading", name=profile.name, heading=profile.heading),
     ]
     if result.mixed:
-        lines += [
-            "",
-            t.get(
-                lang, "result.mixed", other=escape(type_name(services, result.second_type, lang))
-            ),
-        ]
+        other = t.get(lang, f"type_in_sentence.{TypeId(result.second_type).value}")
+        lines += ["", t.get(lang, "result.mixed", other=other)]
     lines += ["", t.get(lang, "result.affinities")]
     for type_id, share in sorted(result.affinities.items(), key=lambda kv: -kv[1]):
         lines.append(f"• {escape(type_name(services, type_id, lang))}: {share:.0f} %")
@@ -98,8 +94,8 @@ def profile_card(services: Services, profile: Profile, lang: str) -> str:
     """Renders a Steckbrief: strengths, way of working, D-Team contribution, learning."""
     t = services.texts
     lines = [
-        t.get(lang, "card.title", name=escape(profile.name)),
-        f"<i>„{escape(profile.heading)}“</i>",
+        t.get(lang, "card.title", name=profile.name),
+        t.get(lang, "card.heading", heading=profile.heading),
         "",
         t.get(lang, "card.strengths"),
         *(f"• {escape(s)}" for s in profile.strengths),
@@ -120,6 +116,19 @@ def profile_card(services: Services, profile: Profile, lang: str) -> str:
         *(f"• {escape(s)}" for s in profile.reflection),
     ]
     return "\n".join(lines)
+
+
+def privacy_notice(services: Services, lang: str) -> str:
+    """Renders the privacy notice with the retention period and the controller from settings."""
+    t = services.texts
+    controller = services.controller or t.get(lang, "info.controller_missing")
+    return t.get(
+        lang,
+        "info.privacy",
+        days=services.retention_days,
+        k=services.privacy_threshold,
+        controller=controller,
+    )
 
 
 def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
