@@ -5,6 +5,7 @@ Balance is the normalised Shannon entropy of the type shares: H = -sum(p * ln p)
 present but with a share below half of an equal share (below 12.5 %). Privacy: with fewer than
 `k_threshold` finished participants nothing about the composition is exposed, and a breakdown
 cell (one value of a context item) is shown only if at least `k_threshold` members have it.
+The goal profile names the dimensions with the highest and lowest mean priority.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typology.scoring import round_percent
 from typology.types import TYPES, TypeId
 
 UNDER_REPRESENTED_FACTOR = 0.5
+GOALS_SHOWN = 2  # highest and lowest goals named in the D-Team post
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Member:
     main_type: TypeId
     profile: Mapping[str, float] = field(default_factory=dict)
     context: Mapping[str, str] = field(default_factory=dict)
+    mixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,20 @@ class GroupAnalysis:
     under_represented: list[TypeId]
     mean_profile: dict[str, float]
     breakdown: dict[str, dict[str, dict[TypeId, int]]]
+    mixed: int = 0  # members whose result was a mixed type
+    top_goals: list[str] = field(default_factory=list)  # dimensions, highest mean first
+    bottom_goals: list[str] = field(default_factory=list)  # dimensions, lowest mean first
+
+
+def goal_extremes(
+    mean_profile: Mapping[str, float], k: int = GOALS_SHOWN
+) -> tuple[list[str], list[str]]:
+    """Returns the k highest and the k lowest goals; a goal is never both, so k is capped."""
+    k = min(k, len(mean_profile) // 2)
+    ranked = sorted(mean_profile, key=lambda d: (-mean_profile[d], d))
+    if k < 1:
+        return [], []
+    return ranked[:k], ranked[::-1][:k]
 
 
 def balance(counts: Sequence[int]) -> float:
@@ -104,6 +121,7 @@ def analyse(
         [{k: m.context.get(k) for k in context_keys} for m in members], columns=list(context_keys)
     )
     ctx["type"] = types.astype(str)
+    top, bottom = goal_extremes(mean_profile)
     return GroupAnalysis(
         n=n,
         k_threshold=k_threshold,
@@ -116,6 +134,9 @@ def analyse(
         under_represented=under,
         mean_profile=mean_profile,
         breakdown=_breakdown(ctx, context_keys, k_threshold),
+        mixed=sum(1 for m in members if m.mixed),
+        top_goals=top,
+        bottom_goals=bottom,
     )
 
 
