@@ -17,6 +17,7 @@ from bot.metrics import METRICS_KEY, CountingRateLimiter, Metrics
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from handlers import (
+    cards,
     errors,
     info,
     live,
@@ -80,6 +81,7 @@ def all_handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
         *info.guards(),  # first: catches buttons with empty data (see its docstring)
         *start.handlers(),
         *questionnaire.handlers(),
+        *cards.handlers(),  # the profile card's "more" button
         *offer.handlers(),
         # Web-session moderation: group commands, reset and share-name buttons, migration.
         *moderation.handlers(),

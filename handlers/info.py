@@ -171,6 +171,7 @@ PARTICIPANT_ACTIONS = frozenset(
         Action.DELETE,
         Action.REMINDERS,
         Action.SHARE_NAME,
+        Action.CARD_MORE,
     }
 )
 

@@ -90,8 +90,8 @@ def result_text(services: Services, result: Result, lang: str) -> str:
     return "\n".join(lines)
 
 
-def profile_card(services: Services, profile: Profile, lang: str) -> str:
-    """Renders a Steckbrief: strengths, way of working, D-Team contribution, learning."""
+def profile_card(services: Services, profile: Profile, lang: str, *, full: bool = False) -> str:
+    """Renders a Steckbrief: one phone screen, or with full=True also learning and questions."""
     t = services.texts
     lines = [
         t.get(lang, "card.title", name=profile.name),
@@ -100,11 +100,12 @@ def profile_card(services: Services, profile: Profile, lang: str) -> str:
         t.get(lang, "card.strengths"),
         *(f"• {escape(s)}" for s in profile.strengths),
         "",
-        t.get(lang, "card.way_of_working"),
-        escape(profile.way_of_working),
-        "",
-        t.get(lang, "card.brings"),
-        escape(profile.brings),
+        t.get(lang, "card.way_of_working", text=profile.way_of_working),
+        t.get(lang, "card.brings", text=profile.brings),
+    ]
+    if not full:
+        return "\n".join(lines)
+    lines += [
         "",
         t.get(lang, "card.learn"),
         *(

@@ -112,3 +112,38 @@ def test_privacy_notice_without_a_controller_says_so(services: Services) -> None
         text = _plain(render.privacy_notice(bare, lang))
         assert "30" in text  # the default retention
         assert text.count("{") == 0
+
+
+CARD_MAX_CHARS, CARD_MAX_LINES = 600, 14  # about one phone screen; "more" shows the rest
+FIRST_PERSON = {"de": r"\b(wir|uns|unser\w*)\b", "en": r"\b(we|us|our)\b"}
+GOING_FIRST = {
+    "de": r"mutig|\bMut\b|voran|als Erste|warten",
+    "en": r"courage|bold|first|lead the way|waiting",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_card_fits_one_phone_screen_in_one_voice(services: Services, lang: str) -> None:
+    for type_id, profile in services.profiles[lang].items():
+        card = _plain(render.profile_card(services, profile, lang))
+        assert len(card) <= CARD_MAX_CHARS, (type_id, len(card))
+        assert len(card.splitlines()) <= CARD_MAX_LINES, type_id
+        full = _plain(render.profile_card(services, profile, lang, full=True))
+        assert full.startswith(card)
+        assert all(q in full for q in profile.reflection)
+        assert not re.search(FIRST_PERSON[lang], full, re.IGNORECASE), (type_id, full)
+        assert "So arbeiten Sie" not in full  # the card speaks of the type, not of "you"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_deliberate_are_not_nudged_towards_going_first(services: Services, lang: str) -> None:
+    profile = services.profiles[lang][TypeId.BEDAECHTIGE]
+    texts = [
+        profile.way_of_working,
+        profile.brings,
+        *profile.strengths,
+        *profile.learn_from.values(),
+        *profile.reflection,
+    ]
+    for text in texts:
+        assert not re.search(GOING_FIRST[lang], text, re.IGNORECASE), text
