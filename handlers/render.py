@@ -26,11 +26,10 @@ def question(
     index = next(i for i, it in enumerate(items) if it.id == item_id)
     item = items[index]
     chosen = answers.get(item.id)
-    lines = [
-        t.get(lang, "question.progress", n=index + 1, total=len(items)),
-        "",
-        f"<b>{escape(item.text(lang))}</b>",
-    ]
+    lines = [t.get(lang, "question.progress", n=index + 1, total=len(items)), ""]
+    if item.kind == "rating":  # a bare goal above a scale does not say what to rate
+        lines.append(t.get(lang, "question.stem"))
+    lines.append(f"<b>{escape(item.text(lang))}</b>")
     if item.kind == "context":
         lines += ["", t.get(lang, "question.context_hint")]
     rows = [

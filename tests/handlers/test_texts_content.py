@@ -147,3 +147,13 @@ def test_the_deliberate_are_not_nudged_towards_going_first(services: Services, l
     ]
     for text in texts:
         assert not re.search(GOING_FIRST[lang], text, re.IGNORECASE), text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_rating_question_shows_its_stem(services: Services, lang: str) -> None:
+    stem = {"de": "Wie wichtig ist dieses Ziel derzeit in Ihrer Kommune", "en": "How important"}
+    for item in services.questionnaire.items:
+        text, _ = render.question(services, run_id=1, item_id=item.id, answers={}, lang=lang)
+        plain = _plain(text)
+        assert (stem[lang] in plain) == (item.kind == "rating"), item.id
+        assert item.text(lang) in plain
