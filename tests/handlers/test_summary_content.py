@@ -67,3 +67,15 @@ def test_the_post_counts_mixed_types_and_gives_a_next_step(lang: str) -> None:
     assert ("3 von 12" if lang == "de" else "3 of 12") in post
     assert "/teams 4" in post
     assert len(post) < 4096
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("rare", TYPES)
+def test_prompts_name_every_type_grammatically(lang: str, rare: TypeId) -> None:
+    counts = {t: 1 if t is rare else 6 for t in TYPES}
+    post = _post(counts, lang)
+    name = load_profiles(lang)[rare].name  # "Die Bedächtigen" / "The Deliberate"
+    assert f"Typs „{name}“" not in post
+    assert f"Typ „{name}“" not in post
+    assert f"type “{name}”" not in post
+    assert any(line.startswith(f"1. {name}") for line in post.splitlines())
