@@ -143,6 +143,7 @@ async def publish_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> No
         admin = [
             BotCommand(cmd, texts.get(lang, f"commands.{cmd}"))
             for cmd in (
+                "help",  # in the group: one line per moderator command
                 "session",
                 "close",
                 "reopen",
@@ -151,6 +152,8 @@ async def publish_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> No
                 "status",
                 "export",
                 "schedule",
+                "unschedule",
+                "reset",
             )
         ]
         code = None if lang == services.default_language else lang

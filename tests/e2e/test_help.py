@@ -68,3 +68,15 @@ async def test_private_help_also_explains_the_moderator_commands(
         assert name in lines, name
     assert "nudge=" in text
     assert "Fragebogen" not in text
+
+
+async def test_the_moderators_command_menu_lists_every_moderator_command(
+    sandbox: BotApiServer, bot: BotProcess
+) -> None:
+    commands = sandbox.bot_state().commands
+    for language in ("", "en"):
+        admin = [c["command"] for c in commands[("all_chat_administrators", language)]]
+        for name in MODERATOR_COMMANDS:
+            if name != "/reminders":  # a participant's command, in the private menu
+                assert name.lstrip("/") in admin, (language, name)
+        assert "help" in admin
