@@ -18,6 +18,7 @@ from bot.metrics import METRICS_KEY, CountingRateLimiter, Metrics
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from handlers import (
+    cards,
     errors,
     info,
     live,
@@ -57,6 +58,8 @@ def build_services(settings: Settings, db: Database) -> Services:
         channel_id=settings.channel_id,
         channel_groups=settings.channel_groups,
         live_interval=settings.live_interval,
+        retention_days=settings.retention_days,
+        controller=settings.controller.strip(),
     )
 
 
@@ -80,6 +83,7 @@ def all_handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
         *info.guards(),  # first: catches buttons with empty data (see its docstring)
         *start.handlers(),
         *questionnaire.handlers(),
+        *cards.handlers(),  # the profile card's "more" button
         *offer.handlers(),
         # Web-session moderation: group commands, reset and share-name buttons, migration.
         *moderation.handlers(),
@@ -143,6 +147,7 @@ async def publish_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> No
         admin = [
             BotCommand(cmd, texts.get(lang, f"commands.{cmd}"))
             for cmd in (
+                "help",  # in the group: one line per moderator command
                 "session",
                 "close",
                 "reopen",
@@ -151,6 +156,8 @@ async def publish_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> No
                 "status",
                 "export",
                 "schedule",
+                "unschedule",
+                "reset",
             )
         ]
         code = None if lang == services.default_language else lang

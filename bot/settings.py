@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     privacy_threshold: int = Field(default=3, ge=1, le=1000)
     retention_days: int = Field(default=30, ge=1, le=3650)
     retention_sweep_minutes: int = Field(default=60, ge=1, le=1440)
+    # Who is responsible for the data (name and contact), named in the privacy notice.
+    controller: str = Field(default="", max_length=500)
     live_interval: float = Field(default=5.0, ge=0.2, le=600)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

@@ -27,6 +27,7 @@ class Action(StrEnum):
     REMINDERS = "m"  # m:on | m:off
     SHARE_NAME = "s"  # s:on | s:off
     RESET = "x"  # x:<workshop id>:yes|no
+    CARD_MORE = "p"  # p:<type id>: the rest of a profile card
     NOOP = "_"
 
 
@@ -62,6 +63,7 @@ _ARITY: dict[Action, int | tuple[int, ...]] = {
     Action.REMINDERS: 1,
     Action.SHARE_NAME: 1,
     Action.RESET: 2,
+    Action.CARD_MORE: 1,
     Action.NOOP: 0,
 }
 

@@ -35,6 +35,7 @@ class Services:
     live_interval: float = 5.0
     admin_cache_seconds: float = 30.0
     retention_days: int = 30
+    controller: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

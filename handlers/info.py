@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -13,6 +13,7 @@ from handlers.callbacks import Action
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext
 from handlers.flow import language_of
+from handlers.permissions import is_moderator
 from handlers.press import button
 from handlers.sending import edit_or_send, send
 from storage.participants import delete_participant, get_participant
@@ -37,8 +38,26 @@ async def _reply(update: Update, ctx: DTeamContext, key: str, **values: object) 
 
 
 async def cmd_help(update: Update, ctx: DTeamContext) -> None:
-    """Explains what the bot does and lists the commands."""
-    await _reply(update, ctx, "info.help")
+    """Explains every command; in a group, the moderator's commands to moderators only."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    t = ctx.services.texts
+    if chat.type == ChatType.PRIVATE:
+        lang = await _lang(update, ctx)
+        text = t.get(lang, "info.help") + "\n\n" + t.get(lang, "info.help_moderators")
+        await send(ctx, chat.id, text)
+        return
+    lang = ctx.services.default_language  # group posts speak the group's language
+    if await is_moderator(ctx, chat.id, user.id):
+        text = t.get(lang, "info.help_moderators") + "\n" + t.get(lang, "info.help_participants")
+        await send(ctx, chat.id, text)
+        return
+    private_chat = InlineKeyboardButton(
+        t.get(lang, "start.group_button"), url=f"https://t.me/{ctx.services.bot_username}"
+    )
+    markup = InlineKeyboardMarkup([[private_chat]])
+    await send(ctx, chat.id, t.get(lang, "start.group_hint"), markup)
 
 
 async def cmd_about(update: Update, ctx: DTeamContext) -> None:
@@ -48,7 +67,10 @@ async def cmd_about(update: Update, ctx: DTeamContext) -> None:
 
 async def cmd_privacy(update: Update, ctx: DTeamContext) -> None:
     """Shows the privacy notice."""
-    await _reply(update, ctx, "info.privacy")
+    if update.effective_chat is None:
+        return
+    lang = await _lang(update, ctx)
+    await send(ctx, update.effective_chat.id, render.privacy_notice(ctx.services, lang))
 
 
 async def cmd_language(update: Update, ctx: DTeamContext) -> None:
@@ -126,7 +148,7 @@ def handlers() -> list[BaseHandler[Update, DTeamContext, None]]:
     """Returns this module's handlers, in order."""
     private = filters.ChatType.PRIVATE
     return [
-        CommandHandler("help", cmd_help, filters=private),
+        CommandHandler("help", cmd_help),
         CommandHandler("about", cmd_about),
         CommandHandler("privacy", cmd_privacy),
         CommandHandler("language", cmd_language, filters=private),
@@ -149,6 +171,7 @@ PARTICIPANT_ACTIONS = frozenset(
         Action.DELETE,
         Action.REMINDERS,
         Action.SHARE_NAME,
+        Action.CARD_MORE,
     }
 )
 

@@ -182,6 +182,7 @@ async def _deliver_result(
         chat_id,
         render.profile_card(services, profile, lang),
         render.keyboard(
+            [(t.get(lang, "card.more_button"), cb(Action.CARD_MORE, result.main_type.value))],
             [(t.get(lang, "result.again_button"), cb(Action.RESTART))],
             [(t.get(lang, "moderation.teams.share_button"), cb(Action.SHARE_NAME, "on"))],
         ),

@@ -27,11 +27,10 @@ def question(
     index = next(i for i, it in enumerate(items) if it.id == item_id)
     item = items[index]
     chosen = answers.get(item.id)
-    lines = [
-        t.get(lang, "question.progress", n=index + 1, total=len(items)),
-        "",
-        f"<b>{escape(item.text(lang))}</b>",
-    ]
+    lines = [t.get(lang, "question.progress", n=index + 1, total=len(items)), ""]
+    if item.kind == "rating":  # a bare goal above a scale does not say what to rate
+        lines.append(t.get(lang, "question.stem"))
+    lines.append(f"<b>{escape(item.text(lang))}</b>")
     if item.kind == "context":
         lines += ["", t.get(lang, "question.context_hint")]
     rows = [
@@ -73,16 +72,12 @@ def result_text(services: Services, result: Result, lang: str) -> str:
     profile = services.profiles[lang][result.main_type]
     lines = [
         t.get(lang, "result.title"),
-        "",
-        f"<b>{escape(profile.name)}</b> – „{escape(profile.heading)}“",
+        t.get(lang, "result.closest"),
+        t.get(lang, "result.heading", name=profile.name, heading=profile.heading),
     ]
     if result.mixed:
-        lines += [
-            "",
-            t.get(
-                lang, "result.mixed", other=escape(type_name(services, result.second_type, lang))
-            ),
-        ]
+        other = t.get(lang, f"type_in_sentence.{TypeId(result.second_type).value}")
+        lines += ["", t.get(lang, "result.mixed", other=other)]
     lines += ["", t.get(lang, "result.affinities")]
     shares = dict(zip(TYPES, percent_shares([result.affinities[t] for t in TYPES]), strict=True))
     for type_id in sorted(TYPES, key=lambda t: -result.affinities[t]):
@@ -96,21 +91,22 @@ def result_text(services: Services, result: Result, lang: str) -> str:
     return "\n".join(lines)
 
 
-def profile_card(services: Services, profile: Profile, lang: str) -> str:
-    """Renders a Steckbrief: strengths, way of working, D-Team contribution, learning."""
+def profile_card(services: Services, profile: Profile, lang: str, *, full: bool = False) -> str:
+    """Renders a Steckbrief: one phone screen, or with full=True also learning and questions."""
     t = services.texts
     lines = [
-        t.get(lang, "card.title", name=escape(profile.name)),
-        f"<i>„{escape(profile.heading)}“</i>",
+        t.get(lang, "card.title", name=profile.name),
+        t.get(lang, "card.heading", heading=profile.heading),
         "",
         t.get(lang, "card.strengths"),
         *(f"• {escape(s)}" for s in profile.strengths),
         "",
-        t.get(lang, "card.way_of_working"),
-        escape(profile.way_of_working),
-        "",
-        t.get(lang, "card.brings"),
-        escape(profile.brings),
+        t.get(lang, "card.way_of_working", text=profile.way_of_working),
+        t.get(lang, "card.brings", text=profile.brings),
+    ]
+    if not full:
+        return "\n".join(lines)
+    lines += [
         "",
         t.get(lang, "card.learn"),
         *(
@@ -122,6 +118,19 @@ def profile_card(services: Services, profile: Profile, lang: str) -> str:
         *(f"• {escape(s)}" for s in profile.reflection),
     ]
     return "\n".join(lines)
+
+
+def privacy_notice(services: Services, lang: str) -> str:
+    """Renders the privacy notice with the retention period and the controller from settings."""
+    t = services.texts
+    controller = services.controller or t.get(lang, "info.controller_missing")
+    return t.get(
+        lang,
+        "info.privacy",
+        days=services.retention_days,
+        k=services.privacy_threshold,
+        controller=controller,
+    )
 
 
 def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:

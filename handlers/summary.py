@@ -47,7 +47,8 @@ async def workshop_analysis(services: Services, workshop: Workshop) -> GroupAnal
             context_items=CONTEXT_KEYS,
         )
     members = [
-        Member(str(r.run_id), TypeId(r.main_type), r.profile, _answered(r.context)) for r in rows
+        Member(str(r.run_id), TypeId(r.main_type), r.profile, _answered(r.context), r.mixed)
+        for r in rows
     ]
     return analyse(members, k_threshold=services.privacy_threshold, context_keys=CONTEXT_KEYS)
 
@@ -58,7 +59,10 @@ async def post_summary(
     """Posts the chart and the D-Team text (or how many answers are missing) to one chat."""
     services = ctx.services
     profiles = services.profiles[lang]
-    text = summary_text(services.texts, profiles, analysis, title=title, lang=lang)
+    labels = services.questionnaire.dimension_labels[lang]
+    text = summary_text(
+        services.texts, profiles, analysis, title=title, lang=lang, goal_labels=labels
+    )
     if not analysis.below_threshold:
         chart_title = services.texts.get(lang, "moderation.summary.chart_title")
         png = await asyncio.to_thread(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from handlers.i18n import Texts, escape
+from handlers.i18n import Html, Texts, escape
 from typology.group import GroupAnalysis
 from typology.profiles import Profile
 from typology.types import TYPES, TypeId
@@ -21,13 +21,35 @@ def _balance_line(texts: Texts, analysis: GroupAnalysis, lang: str) -> str:
     value = analysis.balance or 0.0
     verdict = "high" if value >= BALANCE_HIGH else "mid" if value >= BALANCE_MID else "low"
     if verdict == "high" and (analysis.missing or analysis.under_represented):
-        verdict = "mid"  # a missing or rare perspective is not "all well represented"
+        verdict = "high_rare"  # balanced overall, yet a rare type is not "all well represented"
     return texts.get(
         lang,
         "moderation.summary.balance",
         value=_number(value, lang),
         verdict=texts.get(lang, f"moderation.summary.balance_{verdict}"),
     )
+
+
+def _goals_and_mixed(
+    texts: Texts, analysis: GroupAnalysis, goal_labels: Mapping[str, str], lang: str
+) -> list[str]:
+    """Renders the group's highest and lowest goals and how many results were mixed types."""
+    lines = [texts.get(lang, "moderation.summary.goals")] if analysis.top_goals else []
+    for key, goals in (("goals_top", analysis.top_goals), ("goals_bottom", analysis.bottom_goals)):
+        if goals:
+            names = ", ".join(escape(goal_labels.get(g, g)) for g in goals)
+            lines.append(texts.get(lang, f"moderation.summary.{key}", goals=Html(names)))
+    mixed = texts.get(lang, "moderation.summary.mixed", mixed=analysis.mixed, n=analysis.counted)
+    return [*lines, mixed]
+
+
+def next_step(texts: Texts, analysis: GroupAnalysis, lang: str) -> str:
+    """Suggests breakout teams of a size that fits the group, or a joint round if it is small."""
+    n = analysis.n
+    size = 4 if n >= 8 else 3 if n >= 6 else 2 if n >= 4 else 0
+    if not size:
+        return texts.get(lang, "moderation.summary.next_step_small")
+    return texts.get(lang, "moderation.summary.next_step", size=size)
 
 
 def discussion_prompts(
@@ -56,6 +78,7 @@ def summary_text(
     *,
     title: str,
     lang: str,
+    goal_labels: Mapping[str, str] | None = None,
 ) -> str:
     """Renders the D-Team post: composition, balance, gaps, strengths and discussion prompts."""
     t = texts.get
@@ -79,7 +102,9 @@ def summary_text(
     for type_id in TYPES:
         share = analysis.shares[type_id]
         lines.append(f"• {escape(profiles[type_id].name)}: {analysis.counts[type_id]} ({share} %)")
-    lines += ["", _balance_line(texts, analysis, lang), "", t(lang, "moderation.summary.gaps")]
+    lines += ["", _balance_line(texts, analysis, lang)]
+    lines += ["", *_goals_and_mixed(texts, analysis, goal_labels or {}, lang)]
+    lines += ["", t(lang, "moderation.summary.gaps")]
     for key, group in (("missing", analysis.missing), ("rare", analysis.under_represented)):
         for type_id in group:
             meaning = t(lang, f"moderation.summary.gap_{type_id.value}")
@@ -95,6 +120,7 @@ def summary_text(
     lines += ["", t(lang, "moderation.summary.prompts")]
     prompts = discussion_prompts(texts, profiles, analysis, lang)
     lines += [f"{i}. {p}" for i, p in enumerate(prompts, 1)]
+    lines += ["", next_step(texts, analysis, lang)]
     lines += ["", t(lang, "moderation.summary.no_ranking")]
     return "\n".join(lines)
 

@@ -17,7 +17,8 @@ from handlers.summary_text import summary_caption, summary_text  # noqa: E402
 from typology.charts import composition_chart  # noqa: E402
 from typology.group import Member, analyse  # noqa: E402
 from typology.profiles import load_profiles  # noqa: E402
-from typology.types import TypeId  # noqa: E402
+from typology.questionnaire import load_questionnaire  # noqa: E402
+from typology.types import DIMENSION_TYPE, TypeId  # noqa: E402
 
 # An example group of 24: many Optimierer, few Community Manager (illustrative, not study data).
 # A multiple of the threshold 3, so that the post counts everyone (it counts in steps of 3).
@@ -29,9 +30,18 @@ EXAMPLE = {
 }
 
 
+def _profile(t: TypeId) -> dict[str, float]:
+    """An illustrative priority profile: a type's own goals above the others'."""
+    return {d: (1.0 if owner is t else -0.3) for d, owner in DIMENSION_TYPE.items()}
+
+
 def render(out: Path = ROOT / "docs" / "img", lang: str = "de") -> tuple[Path, Path]:
     """Writes dteam-post.png and dteam-post.txt; returns their paths."""
-    members = [Member(f"{t.value}-{i}", t) for t, count in EXAMPLE.items() for i in range(count)]
+    members = [
+        Member(f"{t.value}-{i}", t, _profile(t), mixed=i == 0)
+        for t, count in EXAMPLE.items()
+        for i in range(count)
+    ]
     analysis = analyse(members, k_threshold=3)
     texts, profiles = Texts.load(), load_profiles(lang)
     title = "Digitale Kommune – Websession"
@@ -41,7 +51,14 @@ def render(out: Path = ROOT / "docs" / "img", lang: str = "de") -> tuple[Path, P
     html = "\n\n".join(
         [
             summary_caption(texts, analysis, title=title, lang=lang),
-            summary_text(texts, profiles, analysis, title=title, lang=lang),
+            summary_text(
+                texts,
+                profiles,
+                analysis,
+                title=title,
+                lang=lang,
+                goal_labels=load_questionnaire().dimension_labels[lang],
+            ),
         ]
     )
     out.mkdir(parents=True, exist_ok=True)

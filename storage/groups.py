@@ -47,6 +47,7 @@ class FinishedMember:
     profile: dict[str, float]
     context: dict[str, str] = field(default_factory=dict)
     team: int | None = None
+    mixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ async def finished_members(
             col(Participant.blocked_at),
             col(Result.main_type),
             col(Result.profile),
+            col(Result.mixed),
         )
         .join(Result, col(Result.run_id) == col(Run.id))
         .join(Participant, col(Participant.id) == col(Run.participant_id))
@@ -133,6 +135,7 @@ async def finished_members(
         blocked_at,
         main_type,
         profile,
+        mixed,
     ) in res:
         latest.pop(participant_id, None)  # an earlier result gives up its place in the order
         latest[participant_id] = FinishedMember(
@@ -146,6 +149,7 @@ async def finished_members(
             main_type=main_type,
             profile=profile,
             team=team,
+            mixed=bool(mixed),
         )
     if context_items and latest:
         rows = await session.execute(

@@ -10,6 +10,8 @@ Disclosure in steps of k: the composition is computed from the first floor(n/k)*
 only (`disclosed`), so it changes only when k more people have finished. Whoever knows who just
 finished cannot subtract two snapshots (live message, repeated /summary) to learn that
 person's type: a snapshot changes only by a block of k results at once.
+
+The goal profile names the dimensions with the highest and lowest mean priority.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typology.types import TYPES, TypeId
 
 UNDER_REPRESENTED_FACTOR = 0.5
 T = TypeVar("T")
+GOALS_SHOWN = 2  # highest and lowest goals named in the D-Team post
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Member:
     main_type: TypeId
     profile: Mapping[str, float] = field(default_factory=dict)
     context: Mapping[str, str] = field(default_factory=dict)
+    mixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,20 @@ class GroupAnalysis:
     under_represented: list[TypeId]
     mean_profile: dict[str, float]
     breakdown: dict[str, dict[str, dict[TypeId, int]]]
+    mixed: int = 0  # members whose result was a mixed type
+    top_goals: list[str] = field(default_factory=list)  # dimensions, highest mean first
+    bottom_goals: list[str] = field(default_factory=list)  # dimensions, lowest mean first
+
+
+def goal_extremes(
+    mean_profile: Mapping[str, float], k: int = GOALS_SHOWN
+) -> tuple[list[str], list[str]]:
+    """Returns the k highest and the k lowest goals; a goal is never both, so k is capped."""
+    k = min(k, len(mean_profile) // 2)
+    ranked = sorted(mean_profile, key=lambda d: (-mean_profile[d], d))
+    if k < 1:
+        return [], []
+    return ranked[:k], ranked[::-1][:k]
 
 
 def percent_shares(counts: Sequence[float]) -> list[int]:
@@ -158,6 +176,7 @@ def analyse(
         [{k: m.context.get(k) for k in context_keys} for m in members], columns=list(context_keys)
     )
     ctx["type"] = types.astype(str)
+    top, bottom = goal_extremes(mean_profile)
     return GroupAnalysis(
         n=total,
         counted=n,
@@ -171,6 +190,9 @@ def analyse(
         under_represented=under,
         mean_profile=mean_profile,
         breakdown=_breakdown(ctx, context_keys, k_threshold),
+        mixed=sum(1 for m in members if m.mixed),
+        top_goals=top,
+        bottom_goals=bottom,
     )
 
 

@@ -47,6 +47,7 @@ def forged(code: str, workshop_id: int, run_id: int) -> list[str]:
         "d:yes",
         "m:off",
         "s:on",
+        "p:bedaechtige",
         f"x:{workshop_id}:yes",
         "x:1:yes",
         "r:99999999999999999999",
