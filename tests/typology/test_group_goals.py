@@ -29,7 +29,7 @@ def test_goal_extremes_never_name_a_goal_twice() -> None:
 
 
 def test_mixed_types_are_counted() -> None:
-    members = [Member(f"p{i}", OPT, {}, {}, mixed=i % 3 == 0) for i in range(7)]
+    members = [Member(f"p{i}", OPT, {}, {}, mixed=i % 3 == 0) for i in range(9)]
     assert analyse(members).mixed == 3
 
 
