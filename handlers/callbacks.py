@@ -8,6 +8,8 @@ from enum import StrEnum
 
 MAX_BYTES = 64
 _FIELD = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+_ID = re.compile(r"^[0-9]{1,19}$")
+MAX_ID = 2**63 - 1  # the largest id a database column holds (SQLite INTEGER, PG BIGINT)
 
 
 class Action(StrEnum):
@@ -38,11 +40,15 @@ class Callback:
     args: tuple[str, ...]
 
     def int_arg(self, index: int) -> int:
-        """Returns argument `index` as an int, raising BadCallback if it is not one."""
-        try:
-            return int(self.args[index])
-        except (IndexError, ValueError) as exc:
-            raise BadCallback(f"argument {index} of {self.action!r} is not a number") from exc
+        """Returns argument `index` as an id (0..2**63-1), raising BadCallback for anything else.
+
+        Out of range, a forged id would fail in the database driver (OverflowError on SQLite)
+        and look like a database outage instead of a button this bot did not make.
+        """
+        raw = self.args[index] if index < len(self.args) else ""
+        if not _ID.match(raw) or int(raw) > MAX_ID:
+            raise BadCallback(f"argument {index} of {self.action!r} is not a number in range")
+        return int(raw)
 
 
 class BadCallback(ValueError):

@@ -1,0 +1,64 @@
+"""The smaller hardening findings of issue 11, each driven through the stand-in."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from sandbox.server import BotApiServer
+from storage.database import Database
+from storage.models import Participant
+from tests.e2e.harness import BotProcess, Person
+from tests.e2e.websession import command, make_group, open_session
+
+GROUP, MODERATOR = -8401, 8401
+PIA, OTTO = 8411, 8412
+HUGE = "99999999999999999999"  # > 2**63-1: SQLite raises OverflowError binding it
+
+
+async def participants(bot: BotProcess) -> int:
+    """Returns how many participant rows the database holds."""
+    db = Database(bot.settings.database_url)
+    try:
+        async with db.read() as s:
+            count = select(func.count()).select_from(Participant)
+            return int((await s.execute(count)).scalar_one())
+    finally:
+        await db.dispose()
+
+
+def errors_told(sandbox: BotApiServer, chat_id: int) -> list[str]:
+    """Returns the bot's "something went wrong" messages in a chat."""
+    return [
+        m.text or ""
+        for m in sandbox.messages(chat_id)
+        if "schiefgegangen" in (m.text or "") or "went wrong" in (m.text or "")
+    ]
+
+
+@pytest.mark.timeout(120)
+async def test_out_of_range_ids_in_buttons_are_refused_politely(
+    sandbox: BotApiServer, bot: BotProcess
+) -> None:
+    make_group(sandbox, GROUP, MODERATOR)
+    pia = Person(sandbox, PIA, "Pia")
+    question = await pia.join()
+    for data in (f"a:{HUGE}:g01:5", f"b:{HUGE}:g01", "a:-1:g01:5", "a:1_0:g01:5"):
+        query = sandbox.press_button(PIA, question.message_id, data, check=False)
+        answer = await sandbox.wait_for_answer(query, 15)
+        assert answer.get("text") == "Diese Schaltfläche ist nicht mehr gültig.", (data, answer)
+    await open_session(sandbox, MODERATOR, GROUP, "Runde")
+    confirm = await command(sandbox, MODERATOR, GROUP, "/reset", lambda m: bool(m.buttons))
+    query = sandbox.press_button(
+        MODERATOR, confirm.message_id, f"x:{HUGE}:yes", GROUP, check=False
+    )
+    await sandbox.wait_for_answer(query, 15)
+    # The pressed question is still answerable: nothing broke on the way.
+    nxt = await pia.press_and_wait(
+        question,
+        question.buttons[0]["callback_data"],
+        lambda m: (m.text or "").startswith("Frage 2"),
+    )
+    assert nxt is not None
+    assert errors_told(sandbox, PIA) == []
+    assert errors_told(sandbox, GROUP) == []
