@@ -115,7 +115,8 @@ async def cmd_teams(update: Update, ctx: DTeamContext) -> None:
         return
     services, t = ctx.services, ctx.services.texts
     args = ctx.args or []
-    size = int(args[0]) if args and args[0].isdigit() else 0
+    # isdigit() also accepts "²" and other digits int() refuses: ASCII digits only.
+    size = int(args[0]) if args and args[0].isascii() and args[0].isdecimal() else 0
     if not 2 <= size <= MAX_TEAM_SIZE:
         await send(ctx, cmd.chat_id, t.get(cmd.lang, "moderation.teams.usage", max=MAX_TEAM_SIZE))
         return

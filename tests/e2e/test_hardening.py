@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.models import Participant
@@ -25,6 +26,11 @@ async def participants(bot: BotProcess) -> int:
             return int((await s.execute(count)).scalar_one())
     finally:
         await db.dispose()
+
+
+def not_live(message: StoredMessage) -> bool:
+    """Tells a bot message apart from the group's live message."""
+    return not (message.text or "").startswith("📊 Live")
 
 
 def errors_told(sandbox: BotApiServer, chat_id: int) -> list[str]:
@@ -61,4 +67,22 @@ async def test_out_of_range_ids_in_buttons_are_refused_politely(
     )
     assert nxt is not None
     assert errors_told(sandbox, PIA) == []
+    assert errors_told(sandbox, GROUP) == []
+
+
+@pytest.mark.timeout(120)
+async def test_schedule_far_ahead_and_teams_with_odd_digits_get_usage_answers(
+    sandbox: BotApiServer, bot: BotProcess
+) -> None:
+    make_group(sandbox, GROUP, MODERATOR)
+    await open_session(sandbox, MODERATOR, GROUP, "Runde")
+    far = await command(sandbox, MODERATOR, GROUP, "/schedule 31.12.9999 23:00 24h", not_live)
+    assert "366 Tage" in (far.text or ""), far.text
+    year = await command(sandbox, MODERATOR, GROUP, "/schedule 01.01.2100 10:00", not_live)
+    assert "366 Tage" in (year.text or ""), year.text
+    teams = await command(sandbox, MODERATOR, GROUP, "/teams ²", not_live)
+    assert "Teamgröße" in (teams.text or ""), teams.text
+    # The handlers still work afterwards.
+    status = await command(sandbox, MODERATOR, GROUP, "/schedule", not_live)
+    assert status.text
     assert errors_told(sandbox, GROUP) == []

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from handlers.callbacks import MAX_ID, BadCallback, parse
+from handlers.timeline import ScheduleError, parse_request
 
 
 @pytest.mark.parametrize(
@@ -18,3 +22,19 @@ def test_int_arg_refuses_ids_no_database_column_holds(field: str) -> None:
 @pytest.mark.parametrize("field", ["0", "7", str(MAX_ID)])
 def test_int_arg_accepts_every_id_a_column_holds(field: str) -> None:
     assert parse(f"r:{field}").int_arg(0) == int(field)
+
+
+@pytest.mark.parametrize(
+    "args", [["31.12.9999", "23:00", "24h"], ["9999-12-31", "23:59"], ["01.01.2100", "10:00"]]
+)
+def test_schedule_refuses_dates_more_than_a_year_ahead(args: list[str]) -> None:
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    with pytest.raises(ScheduleError) as caught:
+        parse_request(args, ZoneInfo("Europe/Berlin"), now)
+    assert caught.value.key == "schedule.too_far"
+
+
+def test_schedule_accepts_a_date_within_a_year() -> None:
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    request = parse_request(["01.12.2027", "10:00"], ZoneInfo("Europe/Berlin"), now)
+    assert request.starts_at.year == 2027
