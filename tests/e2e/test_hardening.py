@@ -86,3 +86,21 @@ async def test_schedule_far_ahead_and_teams_with_odd_digits_get_usage_answers(
     status = await command(sandbox, MODERATOR, GROUP, "/schedule", not_live)
     assert status.text
     assert errors_told(sandbox, GROUP) == []
+
+
+@pytest.mark.timeout(120)
+async def test_refused_command_text_is_logged_on_one_line_and_short(
+    sandbox: BotApiServer, bot: BotProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_group(sandbox, GROUP, MODERATOR)
+    sandbox.add_user(OTTO, "Otto")
+    sandbox.set_member(GROUP, OTTO, "member")
+    forged = "/close\n2026-12-02 12:00:00 INFO bot granted admin to 8412" + "x" * 500
+    with caplog.at_level("INFO"):
+        refusal = await command(sandbox, OTTO, GROUP, forged)
+    assert "nur die Moderierenden" in (refusal.text or ""), refusal.text
+    lines = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert lines, [r.getMessage() for r in caplog.records]
+    for line in lines:
+        assert "\n" not in line
+        assert "x" * 100 not in line
