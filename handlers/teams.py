@@ -13,7 +13,7 @@ from handlers import render
 from handlers.callbacks import Action, parse
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext, Services
-from handlers.flow import language_of, participant_for, write_tx
+from handlers.flow import consented, language_of, write_tx
 from handlers.i18n import escape
 from handlers.moderation import group_workshop, moderator_command, title_of
 from handlers.sending import send
@@ -171,9 +171,13 @@ async def on_share_name(update: Update, ctx: DTeamContext) -> None:
         return
     on = parse(query.data).args[0] == "on"
     async with write_tx(ctx, update) as (session, _):
-        participant = await participant_for(session, ctx.services, user)
-        await set_share_name(session, participant=participant, on=on)
+        participant = await consented(session, user)
+        if participant is not None:
+            await set_share_name(session, participant=participant, on=on)
     lang = language_of(ctx.services, participant, user)
+    if participant is None:  # only someone who took part has a name to share
+        await query.answer(ctx.services.texts.get(lang, "errors.bad_button"))
+        return
     key = "moderation.teams.share_on" if on else "moderation.teams.share_off"
     await query.answer(ctx.services.texts.get(lang, key), show_alert=False)
 

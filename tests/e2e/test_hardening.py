@@ -104,3 +104,29 @@ async def test_refused_command_text_is_logged_on_one_line_and_short(
     for line in lines:
         assert "\n" not in line
         assert "x" * 100 not in line
+
+
+@pytest.mark.timeout(120)
+async def test_no_participant_row_without_consent_in_private_chat(
+    sandbox: BotApiServer, bot: BotProcess
+) -> None:
+    make_group(sandbox, GROUP, MODERATOR)
+    sandbox.add_user(OTTO, "Otto")
+    sandbox.set_member(GROUP, OTTO, "member")
+    await open_session(sandbox, MODERATOR, GROUP, "Runde")
+    in_group = await command(sandbox, OTTO, GROUP, "/reminders off", not_live)
+    assert "privaten Chat" in (in_group.text or ""), in_group.text
+    otto = Person(sandbox, OTTO, "Otto")
+    private = await otto.say("/reminders off")
+    assert "/start" in (private.text or ""), private.text
+    for data in ("m:off", "m:on", "s:on", "s:off", "l:en", "n"):
+        query = sandbox.press_button(OTTO, private.message_id, data, check=False)
+        await sandbox.wait_for_answer(query, 15)
+    await otto.say("/reminders")
+    assert await participants(bot) == 0
+    # After consent in private chat, the same commands work and keep their setting.
+    pia = Person(sandbox, PIA, "Pia")
+    await pia.join()
+    turned = await pia.say("/reminders off")
+    assert "ausgeschaltet" in (turned.text or ""), turned.text
+    assert await participants(bot) == 1
