@@ -23,6 +23,7 @@ from handlers import (
     moderation,
     moderator_tools,
     offer,
+    permissions,
     questionnaire,
     schedule,
     session,
@@ -85,6 +86,7 @@ def all_handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
         *summary.handlers(),
         *teams.handlers(),
         *moderator_tools.handlers(),
+        *permissions.handlers(),  # chat_member updates: drops a demoted admin's cached rights
         *schedule.handlers(),  # /schedule, /unschedule, /reminders and the opt-out button
         *info.handlers(),
         # Catch-alls last: they answer whatever no feature handled.

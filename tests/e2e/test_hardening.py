@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
@@ -130,3 +132,23 @@ async def test_no_participant_row_without_consent_in_private_chat(
     turned = await pia.say("/reminders off")
     assert "ausgeschaltet" in (turned.text or ""), turned.text
     assert await participants(bot) == 1
+
+
+@pytest.mark.timeout(120)
+async def test_a_demoted_admin_loses_the_rights_at_once(
+    sandbox: BotApiServer, bot: BotProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_group(sandbox, GROUP, MODERATOR)
+    sandbox.add_user(OTTO, "Otto")
+    sandbox.set_member(GROUP, OTTO, "administrator")
+    await open_session(sandbox, MODERATOR, GROUP, "Runde")
+    closed = await command(sandbox, OTTO, GROUP, "/close", not_live)  # rights now cached
+    assert "geschlossen" in (closed.text or ""), closed.text
+    with caplog.at_level("INFO"):
+        sandbox.change_member(GROUP, OTTO, "member", by_user_id=MODERATOR)
+        for _ in range(50):  # until the bot handled the change (never, if it ignores it)
+            if any("cached rights dropped" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.1)
+    refused = await command(sandbox, OTTO, GROUP, "/reopen", not_live)
+    assert "nur die Moderierenden" in (refused.text or ""), refused.text

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.callbacks import MAX_ID, BadCallback, parse
+from handlers.permissions import AdminCache
 from handlers.timeline import ScheduleError, parse_request
 
 
@@ -38,3 +39,26 @@ def test_schedule_accepts_a_date_within_a_year() -> None:
     now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
     request = parse_request(["01.12.2027", "10:00"], ZoneInfo("Europe/Berlin"), now)
     assert request.starts_at.year == 2027
+
+
+def test_admin_cache_drops_the_least_recently_used_beyond_its_bound() -> None:
+    cache = AdminCache(max_entries=3)
+    for user in (1, 2, 3):
+        cache.put(-1, user, True, now=0.0)
+    assert cache.get(-1, 1, now=1.0, max_age=30) is True  # 1 is now the most recent
+    cache.put(-1, 4, False, now=1.0)
+    assert len(cache) == 3
+    assert cache.get(-1, 2, now=1.0, max_age=30) is None  # the oldest unused went
+    assert cache.get(-1, 4, now=1.0, max_age=30) is False
+
+
+def test_admin_cache_expires_and_forgets() -> None:
+    cache = AdminCache()
+    cache.put(-1, 7, True, now=0.0)
+    assert cache.get(-1, 7, now=29.9, max_age=30) is True
+    assert cache.get(-1, 7, now=30.0, max_age=30) is None
+    assert len(cache) == 0
+    cache.put(-1, 7, True, now=0.0)
+    assert cache.forget(-1, 7)
+    assert not cache.forget(-1, 7)
+    assert cache.get(-1, 7, now=0.0, max_age=30) is None
