@@ -56,6 +56,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         privacy_threshold=settings.privacy_threshold,
         channel_id=settings.channel_id,
         live_interval=settings.live_interval,
+        pseudonym_key=settings.pseudonym_key,
     )
 
 

@@ -34,6 +34,7 @@ class Services:
     live_interval: float = 5.0
     admin_cache_seconds: float = 30.0
     retention_days: int = 30
+    pseudonym_key: bytes = b""  # keys the per-session pseudonyms of exports (bot/ sets it)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -11,8 +13,8 @@ from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.models import Participant
-from tests.e2e.harness import BotProcess, Person
-from tests.e2e.websession import command, make_group, open_session
+from tests.e2e.harness import BotProcess, Person, make_settings
+from tests.e2e.websession import command, finish, make_group, open_session
 
 GROUP, MODERATOR = -8401, 8401
 PIA, OTTO = 8411, 8412
@@ -152,3 +154,57 @@ async def test_a_demoted_admin_loses_the_rights_at_once(
             await asyncio.sleep(0.1)
     refused = await command(sandbox, OTTO, GROUP, "/reopen", not_live)
     assert "nur die Moderierenden" in (refused.text or ""), refused.text
+
+
+async def export_of(sandbox: BotApiServer, group: int, moderator: int) -> list[str]:
+    """Asks for the group's export; returns the participant column of its CSV."""
+    mark = sandbox.mark()
+    sandbox.send_text(moderator, "/export", chat_id=group)
+    csv = await sandbox.wait_for(
+        lambda m: m.document is not None and (m.document.file_name or "").endswith(".csv"),
+        20,
+        chat_id=moderator,
+        since=mark,
+    )
+    assert csv.document is not None
+    frame = pd.read_csv(io.BytesIO(csv.document.data), dtype=str, encoding="utf-8-sig")
+    return list(frame["participant"])
+
+
+@pytest.mark.timeout(180)
+async def test_exports_use_a_pseudonym_per_session_and_need_the_threshold(
+    sandbox: BotApiServer, database_url: str
+) -> None:
+    bot = BotProcess(sandbox, make_settings(sandbox.root, database_url, privacy_threshold=2))
+    await bot.start()
+    try:
+        other_group, other_moderator = GROUP - 1, MODERATOR + 1
+        make_group(sandbox, GROUP, MODERATOR)
+        make_group(sandbox, other_group, other_moderator)
+        for moderator in (MODERATOR, other_moderator):  # both can be written to privately
+            sandbox.send_text(moderator, "/help")
+            await sandbox.wait_for(lambda _m: True, 10, chat_id=moderator)
+        first = await open_session(sandbox, MODERATOR, GROUP, "Erste")
+        second = await open_session(sandbox, other_moderator, other_group, "Zweite")
+        pia = Person(sandbox, PIA, "Pia")
+        await finish(pia, first, seed=1)
+        await finish(Person(sandbox, OTTO, "Otto"), first, seed=2)
+
+        # Pia takes part in the second session too; alone there, the export is refused.
+        again = await pia.say(f"/start {second}")
+        await pia.answer_all(again)
+        mark = sandbox.mark()
+        sandbox.send_text(other_moderator, "/export", chat_id=other_group)
+        refusal = await sandbox.wait_for(lambda _m: True, 15, chat_id=other_moderator, since=mark)
+        assert "ab 2 fertigen" in (refusal.text or ""), refusal.text
+        assert refusal.document is None
+        await finish(Person(sandbox, PIA + 100, "Ute"), second, seed=3)
+
+        in_first = await export_of(sandbox, GROUP, MODERATOR)
+        in_second = await export_of(sandbox, other_group, other_moderator)
+        assert len(set(in_first)) == len(in_second) == 2
+        assert set(in_first).isdisjoint(in_second)  # Pia cannot be followed across sessions
+        assert all(p.startswith("p-") for p in [*in_first, *in_second])
+        assert await export_of(sandbox, GROUP, MODERATOR) == in_first  # stable per session
+    finally:
+        await bot.stop()
