@@ -1,4 +1,8 @@
-"""Who may moderate: the group's current administrators and DTEAM_MODERATORS."""
+"""Who may moderate (the group's administrators and DTEAM_MODERATORS), and who is in a group.
+
+Telegram's answers are kept briefly in bounded caches; member changes Telegram reports
+(to a bot that administers the group) update them at once.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import logging
 import time
 from collections import OrderedDict
 
-from telegram import Update
+from telegram import ChatMember, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, ChatMemberHandler
@@ -16,12 +20,18 @@ from handlers.context import DTeamContext, Services
 log = logging.getLogger(__name__)
 
 _ADMIN = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
+_MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 _CACHE_KEY = "admin_cache"
+_MEMBERSHIP_KEY = "membership_cache"
+_HINTS_KEY = "member_hints"
 CACHE_ENTRIES = 4096  # (chat, user) answers kept; the least recently used go first
+HINT_ENTRIES = 16384
+MEMBERSHIP_SECONDS = 300.0  # how long "is in the group" (or not) is taken as known
+HINT_SECONDS = 86400.0  # a reported join still says where to look first
 
 
-class AdminCache:
-    """Telegram's answers to "is this user an admin here?", for a few seconds, bounded (LRU)."""
+class MemberCache:
+    """Answers about a user in a chat (admin? member?), for a while, bounded (LRU)."""
 
     def __init__(self, max_entries: int = CACHE_ENTRIES) -> None:
         self.max_entries = max_entries
@@ -56,12 +66,33 @@ class AdminCache:
         return self._entries.pop((chat_id, user_id), None) is not None
 
 
-def admin_cache(services: Services) -> AdminCache:
-    """Returns the process's admin cache, created on first use."""
-    cache = services.extra.get(_CACHE_KEY)
-    if not isinstance(cache, AdminCache):
-        cache = services.extra[_CACHE_KEY] = AdminCache()
+def _cache(services: Services, key: str, max_entries: int) -> MemberCache:
+    cache = services.extra.get(key)
+    if not isinstance(cache, MemberCache):
+        cache = services.extra[key] = MemberCache(max_entries)
     return cache
+
+
+def admin_cache(services: Services) -> MemberCache:
+    """Returns the process's cache of "is an admin of the group"."""
+    return _cache(services, _CACHE_KEY, CACHE_ENTRIES)
+
+
+def membership_cache(services: Services) -> MemberCache:
+    """Returns the process's cache of "is a member of the group" (Telegram's answers)."""
+    return _cache(services, _MEMBERSHIP_KEY, CACHE_ENTRIES)
+
+
+def member_hints(services: Services) -> MemberCache:
+    """Returns the joins and leaves Telegram reported: where to look first, not proof."""
+    return _cache(services, _HINTS_KEY, HINT_ENTRIES)
+
+
+def is_member_status(member: ChatMember) -> bool:
+    """Tells whether a ChatMember is in the group (a restricted user may be, too)."""
+    if member.status == ChatMemberStatus.RESTRICTED:
+        return bool(getattr(member, "is_member", False))
+    return member.status in _MEMBER
 
 
 async def is_moderator(ctx: DTeamContext, chat_id: int, user_id: int) -> bool:
@@ -94,8 +125,13 @@ async def on_member_change(update: Update, ctx: DTeamContext) -> None:
     change = update.chat_member
     if change is None:
         return
+    services, now = ctx.services, time.monotonic()
     chat_id, user_id = change.chat.id, change.new_chat_member.user.id
-    if admin_cache(ctx.services).forget(chat_id, user_id):
+    inside = is_member_status(change.new_chat_member)
+    membership_cache(services).put(chat_id, user_id, inside, now=now)
+    member_hints(services).put(chat_id, user_id, inside, now=now)
+    log.debug("member change of %s in %s: member %s", user_id, chat_id, inside)
+    if admin_cache(services).forget(chat_id, user_id):
         log.info("member change of %s in %s: cached rights dropped", user_id, chat_id)
 
 

@@ -208,3 +208,49 @@ async def test_exports_use_a_pseudonym_per_session_and_need_the_threshold(
         assert await export_of(sandbox, GROUP, MODERATOR) == in_first  # stable per session
     finally:
         await bot.stop()
+
+
+def member_checks(sandbox: BotApiServer, user_id: int) -> int:
+    """Returns how often the bot asked Telegram about this user's membership so far."""
+    return sum(
+        1
+        for c in sandbox.calls_to("getChatMember")
+        if str(user_id) in str(c.params.get("user_id"))
+    )
+
+
+@pytest.mark.timeout(240)
+async def test_bare_start_offers_my_group_despite_many_foreign_sessions(
+    sandbox: BotApiServer, bot: BotProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_group(sandbox, GROUP, MODERATOR)
+    await open_session(sandbox, MODERATOR, GROUP, "Meine Runde")
+    # Pia joins the group; the bot, an admin there, is told.
+    sandbox.add_user(PIA, "Pia")
+    with caplog.at_level("DEBUG", logger="handlers.permissions"):
+        sandbox.change_member(GROUP, PIA, "member", by_user_id=MODERATOR)
+        for _ in range(50):
+            if any(str(PIA) in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.1)
+    # Twelve groups Pia is not in open sessions after hers (anyone can do that).
+    for n in range(1, 13):
+        make_group(sandbox, GROUP - 10 * n, MODERATOR + 10 * n)
+        await open_session(sandbox, MODERATOR + 10 * n, GROUP - 10 * n, f"Fremd {n}")
+
+    pia = Person(sandbox, PIA, "Pia")
+    before = member_checks(sandbox, PIA)
+    offer = await pia.say("/start")
+    labels = [b.get("text", "") for b in offer.buttons]
+    assert any("Meine Runde" in label for label in labels), (offer.text, labels)
+    assert not any("Fremd" in label for label in labels)
+    assert member_checks(sandbox, PIA) - before <= 10
+
+    # Someone in none of the groups: at most ten questions per /start, none asked twice.
+    otto = Person(sandbox, OTTO, "Otto")
+    await otto.say("/start")
+    first = member_checks(sandbox, OTTO)
+    assert first <= 10
+    await otto.say("/start")
+    second = member_checks(sandbox, OTTO) - first
+    assert first + second == 13  # every open session's group asked about exactly once

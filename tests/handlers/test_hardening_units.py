@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.callbacks import MAX_ID, BadCallback, parse
-from handlers.permissions import AdminCache
+from handlers.permissions import MemberCache
 from handlers.timeline import ScheduleError, parse_request
 
 
@@ -42,7 +42,7 @@ def test_schedule_accepts_a_date_within_a_year() -> None:
 
 
 def test_admin_cache_drops_the_least_recently_used_beyond_its_bound() -> None:
-    cache = AdminCache(max_entries=3)
+    cache = MemberCache(max_entries=3)
     for user in (1, 2, 3):
         cache.put(-1, user, True, now=0.0)
     assert cache.get(-1, 1, now=1.0, max_age=30) is True  # 1 is now the most recent
@@ -53,7 +53,7 @@ def test_admin_cache_drops_the_least_recently_used_beyond_its_bound() -> None:
 
 
 def test_admin_cache_expires_and_forgets() -> None:
-    cache = AdminCache()
+    cache = MemberCache()
     cache.put(-1, 7, True, now=0.0)
     assert cache.get(-1, 7, now=29.9, max_age=30) is True
     assert cache.get(-1, 7, now=30.0, max_age=30) is None
