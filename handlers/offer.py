@@ -59,10 +59,11 @@ async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) ->
     """Returns open sessions of groups the user is in and has not finished yet.
 
     Every open session is a candidate, so sessions elsewhere cannot push the person's own
-    out of view. Known members (Telegram's recent answer) cost nothing; then the groups
-    Telegram reported the person joining, then the rest newest first, at most MAX_CHECKED
-    questions per /start. Answers are kept for a few minutes, so the next /start goes on
-    where this one stopped instead of asking the same groups again.
+    out of view. Known members (Telegram's recent answer, also from a moderator check) cost
+    nothing; then the groups the person opened a session in or Telegram reported them
+    joining, then the rest newest first: at most MAX_CHECKED questions per /start. Answers
+    are kept for a few minutes, so the next /start goes on where this one stopped instead
+    of asking the same groups again.
     """
     services = ctx.services
     async with services.db.read() as session:
@@ -78,7 +79,9 @@ async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) ->
             continue
         chats.add(workshop.chat_id)
         cached = answers.get(workshop.chat_id, user_id, now=now, max_age=MEMBERSHIP_SECONDS)
-        if cached is None:
+        if cached is None and workshop.created_by == user_id:
+            hinted.insert(0, workshop)  # who opened the session was in its group then
+        elif cached is None:
             hint = hints.get(workshop.chat_id, user_id, now=now, max_age=HINT_SECONDS)
             (hinted if hint else unknown).append(workshop)
         elif cached:

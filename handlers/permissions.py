@@ -113,6 +113,8 @@ async def is_moderator(ctx: DTeamContext, chat_id: int, user_id: int) -> bool:
         return False
     allowed = member.status in _ADMIN
     cache.put(chat_id, user_id, allowed, now=now)
+    # The same answer says whether they are in the group: a bare /start needn't ask again.
+    membership_cache(services).put(chat_id, user_id, is_member_status(member), now=now)
     return allowed
 
 

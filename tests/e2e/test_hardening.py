@@ -235,8 +235,8 @@ async def test_bare_start_offers_my_group_despite_many_foreign_sessions(
             await asyncio.sleep(0.1)
     # Twelve groups Pia is not in open sessions after hers (anyone can do that).
     for n in range(1, 13):
-        make_group(sandbox, GROUP - 10 * n, MODERATOR + 10 * n)
-        await open_session(sandbox, MODERATOR + 10 * n, GROUP - 10 * n, f"Fremd {n}")
+        make_group(sandbox, GROUP - 10 * n, MODERATOR + 1000 + n)
+        await open_session(sandbox, MODERATOR + 1000 + n, GROUP - 10 * n, f"Fremd {n}")
 
     pia = Person(sandbox, PIA, "Pia")
     before = member_checks(sandbox, PIA)
@@ -245,6 +245,17 @@ async def test_bare_start_offers_my_group_despite_many_foreign_sessions(
     assert any("Meine Runde" in label for label in labels), (offer.text, labels)
     assert not any("Fremd" in label for label in labels)
     assert member_checks(sandbox, PIA) - before <= 10
+
+    # A member who wrote in the group (a command: privacy mode shows the bot no more) is
+    # looked for there first too, as is a group's moderator.
+    ute = Person(sandbox, PIA + 100, "Ute")
+    sandbox.set_member(GROUP, ute.user_id, "member")  # silently: no chat_member update
+    await command(sandbox, ute.user_id, GROUP, "/status", not_live)  # refused, but seen
+    offer = await ute.say("/start")
+    assert any("Meine Runde" in b.get("text", "") for b in offer.buttons), offer.text
+    moderator = Person(sandbox, MODERATOR, "Mo")
+    offer = await moderator.say("/start")
+    assert any("Meine Runde" in b.get("text", "") for b in offer.buttons), offer.text
 
     # Someone in none of the groups: at most ten questions per /start, none asked twice.
     otto = Person(sandbox, OTTO, "Otto")
