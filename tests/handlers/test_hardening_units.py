@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.settings import SettingsError, load_settings
 from handlers.callbacks import MAX_ID, BadCallback, parse
+from handlers.export_table import session_pseudonym
 from handlers.permissions import MemberCache
 from handlers.timeline import ScheduleError, parse_request
 
@@ -63,3 +65,24 @@ def test_admin_cache_expires_and_forgets() -> None:
     assert cache.forget(-1, 7)
     assert not cache.forget(-1, 7)
     assert cache.get(-1, 7, now=0.0, max_age=30) is None
+
+
+def test_pseudonym_key_comes_from_the_setting_or_one_way_from_the_token() -> None:
+    token = "123456:TEST-token-for-the-units"
+    derived = load_settings(bot_token=token).pseudonym_key
+    assert len(derived) == 32
+    assert token.encode() not in derived
+    assert load_settings(bot_token="123456:other-token-x").pseudonym_key != derived
+    secret = "s" * 16
+    assert load_settings(bot_token=token, pseudonym_secret=secret).pseudonym_key == secret.encode()
+    with pytest.raises(SettingsError, match="PSEUDONYM_SECRET"):
+        load_settings(bot_token=token, pseudonym_secret="short")
+
+
+def test_session_pseudonyms_differ_between_sessions_and_keys() -> None:
+    one = session_pseudonym(b"k" * 32, 1, "p-abcdefghij")
+    assert one == session_pseudonym(b"k" * 32, 1, "p-abcdefghij")
+    assert one != session_pseudonym(b"k" * 32, 2, "p-abcdefghij")
+    assert one != session_pseudonym(b"j" * 32, 1, "p-abcdefghij")
+    assert one.startswith("p-")
+    assert "abcdefghij" not in one
