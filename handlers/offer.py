@@ -34,7 +34,7 @@ from handlers.press import button
 from handlers.sending import send
 from storage.groups import finished_workshop_ids
 from storage.models import Participant, Run, Workshop
-from storage.participants import set_consent, set_joined
+from storage.participants import get_participant, set_consent, set_joined
 from storage.runs import active_run, move_run
 from storage.workshops import OPEN, get_workshop_by_code, mark_live_dirty, open_workshops
 
@@ -164,12 +164,15 @@ async def _choose(
     services, chat_id = ctx.services, message.chat.id
     run: Run | None = None
     closed: Workshop | None = None
+    participant: Participant | None = None
     async with write_tx(ctx, update) as (session, is_new):
-        participant = await participant_for(session, services, user)
         workshop = await get_workshop_by_code(session, code=code) if code else None
         if code and (workshop is None or workshop.status != OPEN):
+            # Nothing chosen, so no consent: a forged code must not leave a row behind.
             closed = workshop
+            participant = await get_participant(session, telegram_id=user.id)
         elif is_new:
+            participant = await participant_for(session, services, user)
             chosen = workshop.id if workshop is not None else None
             await set_consent(session, participant=participant)
             await set_joined(session, participant=participant, workshop_id=chosen)
@@ -182,8 +185,10 @@ async def _choose(
                 left = await move_run(session, run=run, workshop_id=chosen)
                 for wid in {left, chosen} - {None}:
                     await mark_live_dirty(session, workshop_id=wid)  # type: ignore[arg-type]
-        else:
-            run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        else:  # delivered again: the first delivery made the row, if any
+            participant = await get_participant(session, telegram_id=user.id)
+            if participant is not None:
+                run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
     lang = language_of(services, participant, user)
     if code and closed is None and run is None and not is_new:
         return

@@ -125,7 +125,7 @@ async def test_no_participant_row_without_consent_in_private_chat(
     otto = Person(sandbox, OTTO, "Otto")
     private = await otto.say("/reminders off")
     assert "/start" in (private.text or ""), private.text
-    for data in ("m:off", "m:on", "s:on", "s:off", "l:en", "n"):
+    for data in ("m:off", "m:on", "s:on", "s:off", "l:en", "n", "j:NoSuchCode1"):
         query = sandbox.press_button(OTTO, private.message_id, data, check=False)
         await sandbox.wait_for_answer(query, 15)
     await otto.say("/reminders")
