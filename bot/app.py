@@ -25,6 +25,7 @@ from handlers import (
     moderation,
     moderator_tools,
     offer,
+    permissions,
     questionnaire,
     schedule,
     session,
@@ -60,6 +61,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         live_interval=settings.live_interval,
         retention_days=settings.retention_days,
         controller=settings.controller.strip(),
+        pseudonym_key=settings.pseudonym_key,
     )
 
 
@@ -91,6 +93,7 @@ def all_handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
         *summary.handlers(),
         *teams.handlers(),
         *moderator_tools.handlers(),
+        *permissions.handlers(),  # chat_member updates: drops a demoted admin's cached rights
         *schedule.handlers(),  # /schedule, /unschedule, /reminders and the opt-out button
         *info.handlers(),
         # Catch-alls last: they answer whatever no feature handled.

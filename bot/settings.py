@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,6 +39,8 @@ class Settings(BaseSettings):
     live_interval: float = Field(default=5.0, ge=0.2, le=600)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # Keys the per-session pseudonyms in exports; default: derived from the bot token.
+    pseudonym_secret: SecretStr | None = Field(default=None, min_length=16)
     webhook_path: str | None = None  # default: the path of webhook_url
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
@@ -97,6 +101,18 @@ class Settings(BaseSettings):
         ):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @property
+    def pseudonym_key(self) -> bytes:
+        """Returns the key of the exports' per-session pseudonyms.
+
+        DTEAM_PSEUDONYM_SECRET if set, else derived from the token (one-way, so the key tells
+        nothing about the token). A new token then changes the pseudonyms of later exports.
+        """
+        if self.pseudonym_secret is not None:
+            return self.pseudonym_secret.get_secret_value().encode()
+        token = self.bot_token.get_secret_value() if self.bot_token is not None else ""
+        return hmac.new(token.encode(), b"dteam export pseudonyms", hashlib.sha256).digest()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -8,6 +8,10 @@ from enum import StrEnum
 
 MAX_BYTES = 64
 _FIELD = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+_ID = re.compile(r"^[0-9]{1,10}$")
+# Buttons carry run and workshop ids: INTEGER columns, 4 bytes on PostgreSQL (asyncpg refuses
+# a larger value with a DBAPIError, which would pass for a database outage).
+MAX_ID = 2**31 - 1
 
 
 class Action(StrEnum):
@@ -39,11 +43,15 @@ class Callback:
     args: tuple[str, ...]
 
     def int_arg(self, index: int) -> int:
-        """Returns argument `index` as an int, raising BadCallback if it is not one."""
-        try:
-            return int(self.args[index])
-        except (IndexError, ValueError) as exc:
-            raise BadCallback(f"argument {index} of {self.action!r} is not a number") from exc
+        """Returns argument `index` as an id (0..MAX_ID), raising BadCallback for anything else.
+
+        Out of range, a forged id would fail in the database driver (OverflowError on SQLite,
+        DBAPIError on PostgreSQL) and look like a database outage, not a forged button.
+        """
+        raw = self.args[index] if index < len(self.args) else ""
+        if not _ID.match(raw) or int(raw) > MAX_ID:
+            raise BadCallback(f"argument {index} of {self.action!r} is not a number in range")
+        return int(raw)
 
 
 class BadCallback(ValueError):

@@ -36,6 +36,7 @@ class Services:
     admin_cache_seconds: float = 30.0
     retention_days: int = 30
     controller: str = ""
+    pseudonym_key: bytes = b""  # keys the per-session pseudonyms of exports (bot/ sets it)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

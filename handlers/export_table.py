@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -41,14 +43,26 @@ class Table:
         return len(self.rows)
 
 
-def export_frame(rows: Iterable[ExportRow], item_ids: Sequence[str]) -> Table:
+def session_pseudonym(key: bytes, workshop_id: int, participant: str) -> str:
+    """Returns the person's pseudonym in one session's export.
+
+    A keyed hash of the session and the person's stored pseudonym: stable across exports of
+    the same session, different in every other, so exports cannot be joined on it.
+    """
+    digest = hmac.new(key, f"{workshop_id}:{participant}".encode(), hashlib.sha256)
+    return f"p-{digest.hexdigest()[:12]}"
+
+
+def export_frame(
+    rows: Iterable[ExportRow], item_ids: Sequence[str], *, key: bytes, workshop_id: int
+) -> Table:
     """Returns one row per run; answer columns are named after the question ids."""
     columns = [*BASE_COLUMNS, *(f"affinity_{t.value}" for t in TYPES), *item_ids]
     out: list[list[object]] = []
     for row in rows:
         out.append(
             [
-                row.participant,
+                session_pseudonym(key, workshop_id, row.participant),
                 row.run_id,
                 row.status,
                 row.language,

@@ -14,7 +14,7 @@ from handlers import outcome, render
 from handlers.context import DTeamContext, Services
 from handlers.sending import edit_or_send
 from storage.models import Participant, Run, Workshop
-from storage.participants import get_or_create_participant
+from storage.participants import get_or_create_participant, get_participant
 from storage.runs import get_answers, mark_processed, start_run
 from storage.taps import set_run_message
 from storage.workshops import OPEN, mark_live_dirty
@@ -54,6 +54,16 @@ async def participant_for(session: AsyncSession, services: Services, user: User)
         first_name=user.first_name,
         language=language_of(services, None, user),
     )
+
+
+async def consented(session: AsyncSession, user: User) -> Participant | None:
+    """Returns the participant if they agreed to the privacy note; never creates one.
+
+    Settings (reminders, first name, language) are stored only for people who took part:
+    a command or a forged button from anyone else must not leave a row behind.
+    """
+    found = await get_participant(session, telegram_id=user.id)
+    return found if found is not None and found.consent_at is not None else None
 
 
 BUTTON_TITLE = 40  # characters of a session title on a button; Telegram cuts long labels

@@ -23,6 +23,7 @@ from storage.workshops import current_workshop, move_chat
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+LOGGED_TEXT = 80  # characters of a refused command's text that go into the log
 GROUP_COMMANDS = ("session", "close", "reopen", "reset", "summary", "teams", "status", "export")
 
 
@@ -56,9 +57,9 @@ async def moderator_command(update: Update, ctx: DTeamContext) -> GroupCommand |
         await send(ctx, chat.id, services.texts.get(lang, "moderation.group_only"))
         return None
     if not await is_moderator(ctx, chat.id, user.id):
-        log.info(
-            "refused %s to non-moderator %s in %s", update.effective_message.text, user.id, chat.id
-        )
+        # %r and a cut: a command's text is the sender's, and must not forge log lines.
+        text = (update.effective_message.text or "")[:LOGGED_TEXT]
+        log.info("refused %r to non-moderator %s in %s", text, user.id, chat.id)
         await send(ctx, chat.id, services.texts.get(lang, "moderation.refused"))
         return None
     async with services.db.read() as session:

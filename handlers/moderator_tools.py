@@ -96,9 +96,26 @@ async def cmd_export(update: Update, ctx: DTeamContext) -> None:
     if cmd is None or (workshop := await group_workshop(ctx, cmd)) is None:
         return
     services = ctx.services
+    assert workshop.id is not None
     async with services.db.read() as session:
-        rows = await export_rows(session, workshop_id=workshop.id)  # type: ignore[arg-type]
-        frame = export_frame(rows, [it.id for it in services.questionnaire.items])
+        counts = await session_counts(session, workshop_id=workshop.id, stuck_before=utcnow())
+        if counts.finished < services.privacy_threshold:
+            log.info("export of workshop %s refused below the threshold", workshop.id)
+            text = services.texts.get(
+                cmd.private_lang,
+                "moderation.tools.export_below",
+                k=services.privacy_threshold,
+                n=counts.finished,
+            )
+            await tell_moderator(ctx, cmd, text)
+            return
+        rows = await export_rows(session, workshop_id=workshop.id)
+        frame = export_frame(
+            rows,
+            [it.id for it in services.questionnaire.items],
+            key=services.pseudonym_key,
+            workshop_id=workshop.id,
+        )
     caption = services.texts.get(
         cmd.private_lang,
         "moderation.tools.export_caption",

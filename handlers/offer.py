@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from telegram import MaybeInaccessibleMessage, Update, User
-from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
@@ -22,45 +23,77 @@ from handlers.flow import (
     write_tx,
 )
 from handlers.moderation import title_of
+from handlers.permissions import (
+    HINT_SECONDS,
+    MEMBERSHIP_SECONDS,
+    is_member_status,
+    member_hints,
+    membership_cache,
+)
 from handlers.press import button
 from handlers.sending import send
 from storage.groups import finished_workshop_ids
 from storage.models import Participant, Run, Workshop
-from storage.participants import set_consent, set_joined
+from storage.participants import get_participant, set_consent, set_joined
 from storage.runs import active_run, move_run
 from storage.workshops import OPEN, get_workshop_by_code, mark_live_dirty, open_workshops
 
 log = logging.getLogger(__name__)
 
-MAX_CHECKED = 10  # open sessions whose membership is asked from Telegram per bare /start
+MAX_CHECKED = 10  # membership questions to Telegram per bare /start, at most
 MAX_OFFERED = 5
-_MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
+MAX_CANDIDATES = 1000  # open sessions looked at (newest first); only known ones cost nothing
 
 
-async def _is_member(ctx: DTeamContext, chat_id: int, user_id: int) -> bool:
+async def _is_member(ctx: DTeamContext, chat_id: int, user_id: int) -> bool | None:
+    """Asks Telegram whether the user is in the group; None if it would not say."""
     try:
         member = await ctx.bot.get_chat_member(chat_id, user_id)
     except TelegramError as exc:
         log.info("cannot check membership of %s in %s: %s", user_id, chat_id, exc)
-        return False
-    if member.status == ChatMemberStatus.RESTRICTED:
-        return bool(getattr(member, "is_member", False))
-    return member.status in _MEMBER
+        return None
+    return is_member_status(member)
 
 
 async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) -> list[Workshop]:
-    """Returns open sessions of groups the user is in and has not finished yet."""
-    async with ctx.services.db.read() as session:
-        candidates = await open_workshops(session, limit=MAX_CHECKED)
+    """Returns open sessions of groups the user is in and has not finished yet.
+
+    Every open session is a candidate, so sessions elsewhere cannot push the person's own
+    out of view. Known members (Telegram's recent answer, also from a moderator check) cost
+    nothing; then the groups the person opened a session in or Telegram reported them
+    joining, then the rest newest first: at most MAX_CHECKED questions per /start. Answers
+    are kept for a few minutes, so the next /start goes on where this one stopped instead
+    of asking the same groups again.
+    """
+    services = ctx.services
+    async with services.db.read() as session:
+        candidates = await open_workshops(session, limit=MAX_CANDIDATES)
         done = await finished_workshop_ids(session, participant_id=participant.id)  # type: ignore[arg-type]
-    found: list[Workshop] = []
+    answers, hints, now = membership_cache(services), member_hints(services), time.monotonic()
+    known: list[Workshop] = []
+    hinted: list[Workshop] = []
+    unknown: list[Workshop] = []
+    chats: set[int] = set()
     for workshop in candidates:
-        if workshop.id in done or not await _is_member(ctx, workshop.chat_id, user_id):
+        if workshop.id in done or workshop.chat_id in chats:
             continue
-        found.append(workshop)
-        if len(found) == MAX_OFFERED:
-            break
-    return found
+        chats.add(workshop.chat_id)
+        cached = answers.get(workshop.chat_id, user_id, now=now, max_age=MEMBERSHIP_SECONDS)
+        if cached is None and workshop.created_by == user_id:
+            hinted.insert(0, workshop)  # who opened the session was in its group then
+        elif cached is None:
+            hint = hints.get(workshop.chat_id, user_id, now=now, max_age=HINT_SECONDS)
+            (hinted if hint else unknown).append(workshop)
+        elif cached:
+            known.append(workshop)
+    asked = [*hinted, *unknown][:MAX_CHECKED] if len(known) < MAX_OFFERED else []
+    replies = await asyncio.gather(*(_is_member(ctx, w.chat_id, user_id) for w in asked))
+    for workshop, member in zip(asked, replies, strict=True):
+        if member is not None:
+            answers.put(workshop.chat_id, user_id, member, now=now)
+        if member:
+            known.append(workshop)
+    return known[:MAX_OFFERED]
 
 
 async def offer_sessions(
@@ -131,12 +164,15 @@ async def _choose(
     services, chat_id = ctx.services, message.chat.id
     run: Run | None = None
     closed: Workshop | None = None
+    participant: Participant | None = None
     async with write_tx(ctx, update) as (session, is_new):
-        participant = await participant_for(session, services, user)
         workshop = await get_workshop_by_code(session, code=code) if code else None
         if code and (workshop is None or workshop.status != OPEN):
+            # Nothing chosen, so no consent: a forged code must not leave a row behind.
             closed = workshop
+            participant = await get_participant(session, telegram_id=user.id)
         elif is_new:
+            participant = await participant_for(session, services, user)
             chosen = workshop.id if workshop is not None else None
             await set_consent(session, participant=participant)
             await set_joined(session, participant=participant, workshop_id=chosen)
@@ -149,8 +185,10 @@ async def _choose(
                 left = await move_run(session, run=run, workshop_id=chosen)
                 for wid in {left, chosen} - {None}:
                     await mark_live_dirty(session, workshop_id=wid)  # type: ignore[arg-type]
-        else:
-            run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        else:  # delivered again: the first delivery made the row, if any
+            participant = await get_participant(session, telegram_id=user.id)
+            if participant is not None:
+                run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
     lang = language_of(services, participant, user)
     if code and closed is None and run is None and not is_new:
         return

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from handlers.callbacks import Action, BadCallback, build, parse
 from handlers.context import DTeamContext
-from handlers.flow import language_of, participant_for, write_tx
+from handlers.flow import consented, language_of, write_tx
 from handlers.permissions import is_moderator
 from handlers.sending import send
 from handlers.timed import clock, config_of, schedule_jobs, unschedule_jobs
@@ -166,12 +166,20 @@ async def cmd_reminders(update: Update, ctx: DTeamContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
+    t = ctx.services.texts
+    if chat.type != ChatType.PRIVATE:
+        lang = language_of(ctx.services, None, user)
+        await send(ctx, chat.id, t.get(lang, "reminders.private_only"))
+        return
     wanted = (ctx.args or [""])[0].lower()
     async with write_tx(ctx, update) as (session, is_new):
-        participant = await participant_for(session, ctx.services, user)
-        if is_new and wanted in ("on", "an", "off", "aus"):
+        participant = await consented(session, user)
+        if participant is not None and is_new and wanted in ("on", "an", "off", "aus"):
             await set_reminders(session, participant=participant, on=wanted in ("on", "an"))
     lang = language_of(ctx.services, participant, user)
+    if participant is None:
+        await send(ctx, chat.id, t.get(lang, "reminders.no_consent"))
+        return
     await send(ctx, chat.id, *_reminder_state(ctx, lang, on=participant.reminders))
 
 
@@ -200,9 +208,13 @@ async def on_reminders(update: Update, ctx: DTeamContext) -> None:
         await query.answer()
         return
     async with write_tx(ctx, update) as (session, _):
-        participant = await participant_for(session, ctx.services, user)
-        await set_reminders(session, participant=participant, on=wanted == "on")
+        participant = await consented(session, user)
+        if participant is not None:
+            await set_reminders(session, participant=participant, on=wanted == "on")
     lang = language_of(ctx.services, participant, user)
+    if participant is None:
+        await query.answer(ctx.services.texts.get(lang, "reminders.no_consent"))
+        return
     text, markup = _reminder_state(ctx, lang, on=wanted == "on")
     await query.answer(text[:200])
     if query.message is not None:

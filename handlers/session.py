@@ -173,7 +173,8 @@ async def on_reset(update: Update, ctx: DTeamContext) -> None:
     try:
         data = parse(query.data)
         workshop_id, choice = data.int_arg(0), data.args[1]
-    except BadCallback:
+    except BadCallback as exc:
+        log.warning("reset button this bot did not make from %s: %s", user.id, exc)
         return
     runs, workshop = 0, None
     async with write_tx(ctx, update) as (session, is_new):

@@ -246,10 +246,13 @@ async def on_language(update: Update, ctx: DTeamContext) -> None:
     if lang not in ("de", "en"):
         return
     async with write_tx(ctx, update) as (session, _):
-        participant = await participant_for(session, ctx.services, user)
-        await set_language(session, participant=participant, language=lang)
-        joined = await joined_open(session, participant)
-    if participant.consent_at is None:
+        # Only someone who sent /start has a row; a forged press must not leave one behind.
+        participant = await get_participant(session, telegram_id=user.id)
+        joined = None
+        if participant is not None:
+            await set_language(session, participant=participant, language=lang)
+            joined = await joined_open(session, participant)
+    if participant is None or participant.consent_at is None:
         await _rewelcome(ctx, message, lang, joined)
     else:
         await edit_or_send(
@@ -301,10 +304,13 @@ async def on_restart(update: Update, ctx: DTeamContext) -> None:
     _, user, message = pressed
     run: Run | None = None
     async with write_tx(ctx, update) as (session, is_new):
-        participant = await participant_for(session, ctx.services, user)
-        joined = await joined_open(session, participant)
-        run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
-        if is_new and participant.consent_at is not None:
+        participant = await get_participant(session, telegram_id=user.id)
+        if participant is None:  # never started: no row for a forged press
+            joined = None
+        else:
+            joined = await joined_open(session, participant)
+            run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        if is_new and participant is not None and participant.consent_at is not None:
             run = await open_run(
                 session,
                 ctx.services,
@@ -312,7 +318,7 @@ async def on_restart(update: Update, ctx: DTeamContext) -> None:
                 workshop_id=joined.id if joined else None,
             )
     lang = language_of(ctx.services, participant, user)
-    if participant.consent_at is None:
+    if participant is None or participant.consent_at is None:
         await _rewelcome(ctx, message, lang, joined)
         return
     if run is not None:

@@ -13,7 +13,7 @@ from handlers import render
 from handlers.callbacks import Action, parse
 from handlers.callbacks import build as cb
 from handlers.context import DTeamContext, Services
-from handlers.flow import language_of, participant_for, write_tx
+from handlers.flow import consented, language_of, write_tx
 from handlers.i18n import escape
 from handlers.moderation import group_workshop, moderator_command, title_of
 from handlers.sending import send
@@ -115,7 +115,8 @@ async def cmd_teams(update: Update, ctx: DTeamContext) -> None:
         return
     services, t = ctx.services, ctx.services.texts
     args = ctx.args or []
-    size = int(args[0]) if args and args[0].isdigit() else 0
+    # isdigit() also accepts "²" and other digits int() refuses: ASCII digits only.
+    size = int(args[0]) if args and args[0].isascii() and args[0].isdecimal() else 0
     if not 2 <= size <= MAX_TEAM_SIZE:
         await send(ctx, cmd.chat_id, t.get(cmd.lang, "moderation.teams.usage", max=MAX_TEAM_SIZE))
         return
@@ -181,9 +182,13 @@ async def on_share_name(update: Update, ctx: DTeamContext) -> None:
         return
     on = parse(query.data).args[0] == "on"
     async with write_tx(ctx, update) as (session, _):
-        participant = await participant_for(session, ctx.services, user)
-        await set_share_name(session, participant=participant, on=on)
+        participant = await consented(session, user)
+        if participant is not None:
+            await set_share_name(session, participant=participant, on=on)
     lang = language_of(ctx.services, participant, user)
+    if participant is None:  # only someone who took part has a name to share
+        await query.answer(ctx.services.texts.get(lang, "errors.bad_button"))
+        return
     key = "moderation.teams.share_on" if on else "moderation.teams.share_off"
     await query.answer(ctx.services.texts.get(lang, key), show_alert=False)
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 DEFAULT_DURATION = timedelta(minutes=90)
 MAX_DURATION = timedelta(hours=24)
+MAX_AHEAD = timedelta(days=366)  # a session is planned for this year, never for 9999
 SETTINGS_KEY = "timeline"
 ANNOUNCE_WINDOW = timedelta(minutes=30)  # a late "it is open" still helps, a stale one not
 
@@ -144,6 +145,11 @@ def parse_request(args: Sequence[str], zone: ZoneInfo, now: datetime) -> Request
     if len(words) < 2:
         raise ScheduleError("schedule.usage")
     day, clock = parse_date(words[0]), parse_time(words[1])
+    # Checked on the date first: near year 1 or 9999 the zone arithmetic below overflows.
+    if day > (now + MAX_AHEAD).date():
+        raise ScheduleError("schedule.too_far", days=MAX_AHEAD.days)
+    if day < (now - timedelta(days=2)).date():
+        raise ScheduleError("schedule.in_past")
     rest = words[2:]
     duration = DEFAULT_DURATION
     if rest and "=" not in rest[0]:
@@ -166,6 +172,8 @@ def parse_request(args: Sequence[str], zone: ZoneInfo, now: datetime) -> Request
     starts_at = datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
     if starts_at <= now:
         raise ScheduleError("schedule.in_past")
+    if starts_at - now > MAX_AHEAD:
+        raise ScheduleError("schedule.too_far", days=MAX_AHEAD.days)
     return Request(starts_at, starts_at + duration, overrides)
 
 

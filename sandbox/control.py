@@ -22,6 +22,7 @@ ACTIONS = (
     "add_group",
     "add_channel",
     "set_member",
+    "change_member",
     "block_bot",
     "migrate_group",
     "set_privacy_mode",

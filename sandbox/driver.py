@@ -71,6 +71,34 @@ class Driver:
         chat.members[user_id] = member
         return member.to_api()
 
+    def change_member(
+        self,
+        chat_id: int,
+        user_id: int,
+        status: str,
+        by_user_id: int | None = None,
+        **rights: bool,
+    ) -> JSON:
+        """Change a user's status as an admin would (promote, demote, ban, remove).
+
+        Like Telegram, only bots that administer the chat get a ``chat_member`` update, and
+        only when they asked for it in ``allowed_updates`` (it is off by default).
+        """
+        chat = self.world.chat(chat_id)
+        user = self.world.user(user_id)
+        old = chat.members.get(user_id, Member(user, "left"))
+        new = Member(user, status, dict(rights))
+        chat.members[user_id] = new
+        actor = self._actor(chat, by_user_id)
+        for bot in self.world.bots.values():
+            me = chat.members.get(bot.user.id)
+            if me is None or me.status not in ("administrator", "creator"):
+                continue
+            body = {"chat": chat.to_api(), "from": actor.to_api(), "date": self.world.now()}
+            body.update(old_chat_member=old.to_api(), new_chat_member=new.to_api())
+            bot.updates.push({"chat_member": body})
+        return new.to_api()
+
     def block_bot(self, user_id: int, blocked: bool = True, token: str | None = None) -> None:
         """Make ``user_id`` block (or unblock) the bot; the bot gets ``my_chat_member``."""
         bot = self.bot_state(token)

@@ -209,3 +209,25 @@ async def test_a_client_hanging_up_mid_upload_breaks_nothing(server: BotApiServe
     server.send_text(USER, "/start")
     async with Bot(TOKEN, base_url=f"{server.root}/bot") as bot:
         assert (await bot.send_message(USER, "weiter")).text == "weiter"
+
+
+async def test_member_changes_reach_only_administering_bots_that_asked(
+    server: BotApiServer, bot: Bot
+) -> None:
+    server.add_group(-8, "Werkstatt")
+    server.set_member(-8, USER, "administrator")
+    server.set_member(-8, bot.id, "member")
+    server.change_member(-8, USER, "member")  # the bot is no admin here: Telegram says nothing
+    assert await bot.get_updates(allowed_updates=["chat_member", "message"]) == ()
+    server.set_member(-8, bot.id, "administrator")
+    server.change_member(-8, USER, "administrator")
+    server.change_member(-8, USER, "member")
+    updates = await bot.get_updates(allowed_updates=["chat_member", "message"])
+    changes = [u.chat_member for u in updates if u.chat_member is not None]
+    assert [(c.old_chat_member.status, c.new_chat_member.status) for c in changes] == [
+        ("member", "administrator"),
+        ("administrator", "member"),
+    ]
+    assert (await bot.get_chat_member(-8, USER)).status == "member"
+    server.change_member(-8, USER, "kicked")
+    assert await bot.get_updates(offset=updates[-1].update_id + 1, allowed_updates=[]) == ()
