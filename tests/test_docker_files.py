@@ -8,26 +8,12 @@ from typing import Any
 
 import pytest
 
+from bot.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCKER = ROOT / "docker"
-SETTINGS = {
-    "DTEAM_BOT_TOKEN",
-    "DTEAM_API_URL",
-    "DTEAM_DATABASE_URL",
-    "DTEAM_MODERATORS",
-    "DTEAM_LANGUAGE",
-    "DTEAM_TIMEZONE",
-    "DTEAM_WEBHOOK_URL",
-    "DTEAM_WEBHOOK_SECRET",
-    "DTEAM_WEBHOOK_PATH",
-    "DTEAM_LISTEN_HOST",
-    "DTEAM_LISTEN_PORT",
-    "DTEAM_CHANNEL_ID",
-    "DTEAM_PRIVACY_THRESHOLD",
-    "DTEAM_RETENTION_DAYS",
-    "DTEAM_RETENTION_SWEEP_MINUTES",
-    "DTEAM_LOG_LEVEL",
-}
+# Every setting the bot reads, taken from the model itself so a new one cannot be forgotten.
+SETTINGS = {f"DTEAM_{name.upper()}" for name in Settings.model_fields}
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
