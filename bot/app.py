@@ -14,7 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTy
 
 from bot.extbot import make_bot
 from bot.metrics import METRICS_KEY, CountingRateLimiter, Metrics
-from bot.processor import PerUserProcessor
+from bot.processor import PerUserProcessor, dropped_notice
 from bot.settings import Settings
 from handlers import (
     errors,
@@ -115,7 +115,13 @@ def build_application(
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=DTeamContext))
-        .concurrent_updates(PerUserProcessor(settings.concurrency, on_done=metrics.observe))
+        .concurrent_updates(
+            PerUserProcessor(
+                settings.concurrency,
+                on_done=metrics.observe,
+                on_dropped=dropped_notice(services, metrics.dropped),
+            )
+        )
         .build()
     )
     app.bot_data[SERVICES_KEY] = services
