@@ -234,12 +234,8 @@ async def off_slot() -> AsyncIterator[None]:
 
 
 def _private_chat(value: object) -> int | None:
-    """Returns the id of a private chat (positive), also when PTB passes it as text."""
-    try:
-        chat_id = int(value)  # type: ignore[call-overload]  # multipart requests carry str
-    except (TypeError, ValueError):
-        return None
-    return chat_id if chat_id > 0 else None
+    """Returns the id of a private chat (positive)."""
+    return value if isinstance(value, int) and value > 0 else None
 
 
 class PacedRateLimiter(AIORateLimiter):
@@ -298,11 +294,9 @@ class PacedRateLimiter(AIORateLimiter):
 
     def _buckets(self, chat: object) -> list[PriorityBucket]:
         buckets: list[PriorityBucket] = []
-        private = _private_chat(chat)
-        if private is not None:
-            if self._pace_chats:
-                buckets.append(self._chat_bucket(private))
-        elif isinstance(chat, int | str) and all(self._group_rate):
+        if self._pace_chats and isinstance(chat, int):  # ~1/s in any chat, groups too
+            buckets.append(self._chat_bucket(chat))
+        if _private_chat(chat) is None and isinstance(chat, int | str) and all(self._group_rate):
             buckets.append(self._group_bucket(chat))
         if self._overall is not None and chat is not None:
             buckets.append(self._overall)
