@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 USER_QUEUE = 8  # updates one person may have pending (the one being processed included)
 GROUP_QUEUE = 16  # updates one group chat may have pending
+LOG_EVERY = 100  # during a flood, one log line per this many dropped updates
 
 
 def _keys(update: object) -> tuple[int | None, int | None]:
@@ -75,6 +76,7 @@ class PerUserProcessor(BaseUpdateProcessor):
         self._locks: dict[int, asyncio.Lock] = {}
         self._pending: dict[int, int] = {}  # users (positive ids) and groups (negative)
         self._closing = False
+        self._dropped: dict[int, int] = {}  # updates dropped per flood, for the log
 
     @property
     def current_concurrent_updates(self) -> int:
@@ -133,18 +135,27 @@ class PerUserProcessor(BaseUpdateProcessor):
     def _admit(self, update: object, user: int | None, group: int | None) -> bool:
         for key, bound in ((user, self._bounds[0]), (group, self._bounds[1])):
             if key is not None and self._pending.get(key, 0) >= bound:
-                log.info(
-                    "update %s (%s) dropped: %s already has %d pending",
-                    _id(update),
-                    _kind(update),
-                    "user" if key == user else "group",
-                    bound,
-                )
+                self._log_drop(update, key, "user" if key == user else "group")
                 return False
         for key in {user, group} - {None}:
             assert key is not None
             self._pending[key] = self._pending.get(key, 0) + 1
         return True
+
+    def _log_drop(self, update: object, key: int, kind: str) -> None:
+        # A flood must not flood the log as well: its first drop, then every LOG_EVERY-th,
+        # and the total once its queue is empty again (_leave).
+        n = self._dropped[key] = self._dropped.get(key, 0) + 1
+        if n == 1 or n % LOG_EVERY == 0:
+            log.info(
+                "update %s (%s) dropped: %s %s has %d pending; %d dropped in this flood",
+                _id(update),
+                _kind(update),
+                kind,
+                key,
+                self._pending[key],
+                n,
+            )
 
     def _leave(self, user: int | None, group: int | None) -> None:
         for key in {user, group} - {None}:
@@ -153,6 +164,8 @@ class PerUserProcessor(BaseUpdateProcessor):
             if not self._pending[key]:
                 del self._pending[key]
                 self._locks.pop(key, None)
+                if (dropped := self._dropped.pop(key, 0)) > 1:
+                    log.info("flood of %s over: %d updates dropped", key, dropped)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -125,3 +125,16 @@ async def test_webhook_group_spam_does_not_hold_the_slots(
     busy = await _help_latency(sandbox)
     # Before this was fixed: 3.2 s, both slots waiting for their group's next 4-second token.
     assert busy < PROMPT / 2, f"/help took {busy:.2f} s behind group spam (webhook)"
+
+
+async def test_a_dropped_button_press_says_so(sandbox: BotApiServer, polling: int) -> None:
+    mark = sandbox.mark()
+    sandbox.send_text(FLOODER, "/start")
+    welcome = await sandbox.wait_for(lambda m: bool(m.buttons), 10, chat_id=FLOODER, since=mark)
+    data = welcome.buttons[0]["callback_data"]
+    queries = [sandbox.press_button(FLOODER, welcome.message_id, data) for _ in range(20)]
+    answers = [await sandbox.wait_for_answer(q, 30) for q in queries]
+    busy = [a for a in answers if "zu viel auf einmal" in str(a.get("text", ""))]
+    # Beyond the person's queue of 8, each press is dropped, but never without a word.
+    assert len(busy) >= 20 - 8 - 1
+    assert await _metric(polling, "dteam_updates_dropped_total") == len(busy)
