@@ -117,20 +117,25 @@ class PerUserProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Awaits the handler coroutine in a shared slot, unless the bot is stopping."""
         async with turn(self._slots):
-            if self._closing:
-                log.info("update %s not processed: the bot is stopping", _id(update))
+            if self._closing and self._flooding(update):
+                log.info("update %s of a flood not processed: the bot is stopping", _id(update))
                 if outcome.will_be_redelivered():
                     outcome.failed(RuntimeError("stopping"), retry=True)  # webhook: 500
                 return
             await coroutine
 
     def close_queues(self) -> None:
-        """Lets updates still waiting in a queue go unprocessed, as PTB does with its own.
+        """Lets a flood's updates still waiting in a queue go unprocessed from now on.
 
-        Called when the bot stops: otherwise it would wait for a flood's paced replies.
-        A webhook update is answered 500, so Telegram delivers it again later.
+        Called when the bot stops, which otherwise waits for a flood's paced replies (a group's
+        16 take a minute). Only queues that dropped updates are skipped: a participant's tap
+        fetched just before the stop is still processed, as before. A skipped webhook update
+        is answered 500, so Telegram delivers it again later.
         """
         self._closing = True
+
+    def _flooding(self, update: object) -> bool:
+        return any(key in self._dropped for key in _keys(update) if key is not None)
 
     def _admit(self, update: object, user: int | None, group: int | None) -> bool:
         for key, bound in ((user, self._bounds[0]), (group, self._bounds[1])):
