@@ -15,7 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTy
 from bot.extbot import make_bot
 from bot.logs import redact_secrets
 from bot.metrics import METRICS_KEY, CountingRateLimiter, Metrics
-from bot.processor import PerUserProcessor
+from bot.processor import PerUserProcessor, dropped_notice
 from bot.settings import Settings
 from handlers import (
     cards,
@@ -66,16 +66,17 @@ def build_services(settings: Settings, db: Database) -> Services:
 
 
 # Telegram counts messages in sliding windows (30 in any second, 20 per group in any minute).
-# PTB's limiter is a leaky bucket that lets `max_rate` through at once and then drains at
-# max_rate/period, so within one window it admits up to burst + rate x window. Small buckets
+# The buckets (bot/pacing.py) let `max_rate` through at once and then drain at
+# max_rate/period, so within one window they admit up to burst + rate x window. Small buckets
 # keep that sum inside Telegram's windows with slack for requests that arrive bunched up:
-# 1 + 25/s x 1 s = 26 of 30 (sustained 25/s); 3 + 15/min x 1 min = 18 of 20.
-# (A bucket of 4 per 0.2 s also allows 24 in a second, but sustains only 20/s.)
+# 1 + 25/s x 1 s = 26 of 30 (sustained 25/s); 6 + 12/min x 1 min = 18 of 20. A group's burst
+# of 6 is for people (a moderator's /summary and /close at once); live edits leave it alone,
+# and every chat, a group too, also gets about one message a second.
 PACING = {
     "overall_max_rate": 1,
     "overall_time_period": 0.04,
-    "group_max_rate": 3,
-    "group_time_period": 12,
+    "group_max_rate": 6,
+    "group_time_period": 30,
 }
 
 
@@ -126,7 +127,13 @@ def build_application(
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=DTeamContext))
-        .concurrent_updates(PerUserProcessor(settings.concurrency, on_done=metrics.observe))
+        .concurrent_updates(
+            PerUserProcessor(
+                settings.concurrency,
+                on_done=metrics.observe,
+                on_dropped=dropped_notice(services, metrics.dropped),
+            )
+        )
         .build()
     )
     app.bot_data[SERVICES_KEY] = services

@@ -15,6 +15,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, build_services, publish_commands
 from bot.monitor import add_monitor_routes, serving
+from bot.processor import PerUserProcessor
 from bot.scheduler import start_scheduler
 from bot.selfcheck import self_check
 from bot.settings import Settings
@@ -44,6 +45,8 @@ async def running_app(
             finally:
                 if app.updater is not None and app.updater.running:
                     await app.updater.stop()
+                if isinstance(app.update_processor, PerUserProcessor):
+                    app.update_processor.close_queues()
                 await app.stop()
     finally:
         await db.dispose()
