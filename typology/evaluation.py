@@ -9,6 +9,7 @@ were drawn from, the share flagged mixed, and per type the internal consistency 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -125,11 +126,13 @@ def synthetic_report(*, n: int = RESPONDENTS, seed: int = SAMPLE_SEED) -> str:
         (f"alpha {t.value} (synthetic)", [f"{main[v].alpha[t]:.2f}" for v in versions])
         for t in TYPES
     ]
+    stated = (
+        f"SYNTHETIC respondents, not real data: {n} per version, equal type shares, seed "
+        f"{seed}. Each is drawn from its type's prototype (that type's goals 5, all others 3, "
+        f"as in the prior model), then: {NOISE.describe()}; ratings rounded and clipped to 1..5."
+    )
     lines = [
-        f"SYNTHETIC respondents, not real data: {n} per version, equal type shares, seed {seed}.",
-        "Each is drawn from its type's prototype (that type's goals 5, all others 3, as in the",
-        f"prior model) with {NOISE.describe()};",
-        "ratings rounded and clipped to 1..5.",
+        *textwrap.wrap(stated, width=92),
         "",
         f"{'':<44}" + "".join(f"{h:>16}" for h in head),
         *(f"{label:<44}" + "".join(f"{c:>16}" for c in cells) for label, cells in rows),
