@@ -37,8 +37,8 @@ from handlers.context import SERVICES_KEY, DTeamContext, Services
 from handlers.i18n import Texts
 from storage.database import Database
 from typology.profiles import load_profiles
-from typology.questionnaire import load_questionnaire
-from typology.scoring import load_model
+from typology.questionnaire import load_questionnaire, load_questionnaires
+from typology.scoring import load_model, load_models
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ def build_services(settings: Settings, db: Database) -> Services:
         retention_days=settings.retention_days,
         controller=settings.controller.strip(),
         pseudonym_key=settings.pseudonym_key,
+        questionnaires=load_questionnaires(),
+        models=load_models(),
     )
 
 

@@ -38,6 +38,29 @@ class Services:
     controller: str = ""
     pseudonym_key: bytes = b""  # keys the per-session pseudonyms of exports (bot/ sets it)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Older questionnaire versions and their models, by version: a run started on one of them
+    # is resumed, finished and scored on it (`questionnaire`/`model` are the current version).
+    questionnaires: dict[str, Questionnaire] = field(default_factory=dict)
+    models: dict[str, Classifier] = field(default_factory=dict)
+
+    def questionnaire_for(self, version: str | None) -> Questionnaire:
+        """Returns the questionnaire a run of this version was started on (else the current)."""
+        if version is None or version == self.questionnaire.version:
+            return self.questionnaire
+        return self.questionnaires.get(version, self.questionnaire)
+
+    def model_for(self, version: str | None) -> Classifier:
+        """Returns the model that scores runs of this questionnaire version (else the current)."""
+        if version is None or version == self.model.questionnaire_version:
+            return self.model
+        return self.models.get(version, self.model)
+
+    def all_item_ids(self) -> list[str]:
+        """Item ids of the current version, then those only older versions have."""
+        ids = [it.id for it in self.questionnaire.items]
+        for q in self.questionnaires.values():
+            ids += [it.id for it in q.items if it.id not in ids]
+        return ids
 
 
 SERVICES_KEY = "services"

@@ -18,6 +18,7 @@ BASE_COLUMNS = [
     "participant",
     "run",
     "status",
+    "questionnaire_version",  # runs started before a new version keep theirs
     "language",
     "started_at",
     "finished_at",
@@ -65,6 +66,7 @@ def export_frame(
                 session_pseudonym(key, workshop_id, row.participant),
                 row.run_id,
                 row.status,
+                row.questionnaire_version,
                 row.language,
                 _iso(row.started_at),
                 _iso(row.finished_at),

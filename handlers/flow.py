@@ -131,6 +131,7 @@ async def show_current(
         item_id=run.current_item,
         answers=answers,
         lang=lang,
+        version=run.questionnaire_version,
     )
     shown = await edit_or_send(ctx, chat_id, message_id, text, markup)
     if shown is not None and shown != run.message_id:

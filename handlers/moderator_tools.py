@@ -10,7 +10,7 @@ from telegram import InputFile, Update
 from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from handlers.context import DTeamContext
+from handlers.context import DTeamContext, Services
 from handlers.export_table import export_frame, to_csv, to_xlsx
 from handlers.i18n import escape
 from handlers.moderation import (
@@ -64,18 +64,28 @@ async def cmd_status(update: Update, ctx: DTeamContext) -> None:
         )
     ]
     if counts.by_item:
-        ids = [it.id for it in services.questionnaire.items]
+        ids = services.all_item_ids()
         lines += ["", t.get(lang, "moderation.tools.by_item")]
         for item, count in sorted(counts.by_item.items(), key=lambda kv: _position(ids, kv[0])):
-            n = _position(ids, item) + 1
+            n, label = _numbered(services, item)
             lines.append(
-                t.get(lang, "moderation.tools.item_line", n=n, item=escape(item), count=count)
+                t.get(lang, "moderation.tools.item_line", n=n, item=escape(label), count=count)
             )
     await tell_moderator(ctx, cmd, "\n".join(lines))
 
 
 def _position(ids: list[str], item: str) -> int:
     return ids.index(item) if item in ids else len(ids)
+
+
+def _numbered(services: Services, item: str) -> tuple[int, str]:
+    """Returns the question's number in its own version, and its id marked if that is older."""
+    for q in [services.questionnaire, *services.questionnaires.values()]:
+        ids = [it.id for it in q.items]
+        if item in ids:
+            older = q.version != services.questionnaire.version
+            return ids.index(item) + 1, f"{item}, v{q.version}" if older else item
+    return len(services.questionnaire.items) + 1, item
 
 
 async def _send_file(
@@ -112,7 +122,7 @@ async def cmd_export(update: Update, ctx: DTeamContext) -> None:
         rows = await export_rows(session, workshop_id=workshop.id)
         frame = export_frame(
             rows,
-            [it.id for it in services.questionnaire.items],
+            services.all_item_ids(),
             key=services.pseudonym_key,
             workshop_id=workshop.id,
         )

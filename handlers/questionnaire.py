@@ -24,6 +24,7 @@ from storage.participants import get_participant
 from storage.runs import IN_PROGRESS, get_run, move_to
 from storage.taps import Written, read_tap, write_answer
 from typology.charts import affinity_chart
+from typology.questionnaire import Questionnaire
 from typology.scoring import AnswerError, Result
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,9 @@ class Outcome:
     result: Result | None = None
 
 
-def _next_item(services: Services, item_id: str, answers: dict[str, str]) -> str | None:
+def _next_item(q: Questionnaire, item_id: str, answers: dict[str, str]) -> str | None:
     """Returns the question after item_id, or the first unanswered one, or None when done."""
-    ids = [it.id for it in services.questionnaire.items]
+    ids = [it.id for it in q.items]
     after = ids[ids.index(item_id) + 1 :]
     if after:
         return after[0]
@@ -48,9 +49,9 @@ def _next_item(services: Services, item_id: str, answers: dict[str, str]) -> str
     return missing[0] if missing else None
 
 
-def _valid_option(services: Services, item_id: str, option_id: str) -> bool:
+def _valid_option(q: Questionnaire, item_id: str, option_id: str) -> bool:
     try:
-        item = services.questionnaire.item(item_id)
+        item = q.item(item_id)
     except KeyError:
         return False
     return option_id in {o.id for o in item.options} or (
@@ -86,7 +87,9 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
         out.run, out.result = found.run, tap.unseen  # finished, but the bot died before showing it
     elif found.run.status != IN_PROGRESS:
         out.toast = t.get(lang, "question.run_over")
-    elif item_id != found.run.current_item or not _valid_option(services, item_id, option_id):
+    elif item_id != found.run.current_item or not _valid_option(
+        services.questionnaire_for(found.run.questionnaire_version), item_id, option_id
+    ):
         out.run, out.toast = found.run, t.get(lang, "question.stale")
     else:
         out.run = found.run
@@ -121,15 +124,18 @@ async def _record(
     services, run = ctx.services, out.run
     assert run is not None
     assert run.id is not None
-    nxt = _next_item(services, item_id, answers)
+    # A run is finished and scored on the questionnaire version it was started on.
+    q = services.questionnaire_for(run.questionnaire_version)
+    nxt = _next_item(q, item_id, answers)
     result: Result | None = None
     if nxt is None:
         scored = {k: v for k, v in answers.items() if v != render.SKIP}
         try:
-            result = services.model.classify(services.questionnaire, scored)
+            model = services.model_for(run.questionnaire_version)
+            result = model.classify(q, scored)
         except AnswerError as exc:
             log.error("run %s cannot be classified (%s); asking again", run.id, exc)
-            nxt = next(i.id for i in services.questionnaire.items if i.id not in answers)
+            nxt = next(i.id for i in q.items if i.id not in answers)
     written = await services.db.write_sync(
         partial(
             write_answer,
@@ -216,11 +222,12 @@ async def on_back(update: Update, ctx: DTeamContext) -> None:
     (query, user, message), services = pressed, ctx.services
     data = parse(query.data)
     run_id, item_id = data.int_arg(0), data.args[1]
-    ids = [it.id for it in services.questionnaire.items]
     async with write_tx(ctx, update) as (session, is_new):
         participant = await get_participant(session, telegram_id=user.id)
         run = await get_run(session, run_id=run_id, lock=True)
         lang = language_of(services, participant, user)
+        version = run.questionnaire_version if run is not None else None
+        ids = [it.id for it in services.questionnaire_for(version).items]
         valid = (
             participant is not None
             and run is not None

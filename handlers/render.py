@@ -19,10 +19,16 @@ SKIP = "x"  # option id of "no answer" on optional context questions
 
 
 def question(
-    services: Services, *, run_id: int, item_id: str, answers: Mapping[str, str], lang: str
+    services: Services,
+    *,
+    run_id: int,
+    item_id: str,
+    answers: Mapping[str, str],
+    lang: str,
+    version: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """Renders one question with its progress line, options, and a back button."""
-    q, t = services.questionnaire, services.texts
+    """Renders one question of the run's questionnaire version with progress, options, back."""
+    q, t = services.questionnaire_for(version), services.texts
     items = q.items
     index = next(i for i, it in enumerate(items) if it.id == item_id)
     item = items[index]
@@ -68,7 +74,7 @@ def type_name(services: Services, type_id: TypeId | str, lang: str) -> str:
 
 def result_text(services: Services, result: Result, lang: str) -> str:
     """Renders the participant's result: type, affinities, what decided it."""
-    t, q = services.texts, services.questionnaire
+    t, q = services.texts, services.questionnaire_for(result.questionnaire_version)
     profile = services.profiles[lang][result.main_type]
     lines = [
         t.get(lang, "result.title"),

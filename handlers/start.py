@@ -56,7 +56,8 @@ def welcome(ctx: DTeamContext, lang: str, workshop: Workshop | None) -> tuple[st
 
 
 def _position(ctx: DTeamContext, run: Run) -> tuple[int, int]:
-    items = [it.id for it in ctx.services.questionnaire.items]
+    q = ctx.services.questionnaire_for(run.questionnaire_version)
+    items = [it.id for it in q.items]
     return (items.index(run.current_item) + 1 if run.current_item in items else 1), len(items)
 
 

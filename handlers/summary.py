@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
+from functools import partial
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
@@ -66,7 +68,14 @@ async def post_summary(
     if not analysis.below_threshold:
         chart_title = services.texts.get(lang, "moderation.summary.chart_title")
         png = await asyncio.to_thread(
-            composition_chart, analysis.counts, lang=lang, title=chart_title
+            partial(
+                composition_chart,
+                analysis.counts,
+                lang=lang,
+                title=chart_title,
+                session=title,
+                day=datetime.now(services.timezone).date(),
+            )
         )
         caption = summary_caption(services.texts, analysis, title=title, lang=lang)
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +21,7 @@ from typology.profiles import load_profiles  # noqa: E402
 from typology.questionnaire import load_questionnaire  # noqa: E402
 from typology.types import DIMENSION_TYPE, TypeId  # noqa: E402
 
+DAY = date(2020, 10, 29)  # the study's web session; fixed so the picture is reproducible
 # An example group of 24: many Optimierer, few Community Manager (illustrative, not study data).
 # A multiple of the threshold 3, so that the post counts everyone (it counts in steps of 3).
 EXAMPLE = {
@@ -30,9 +32,13 @@ EXAMPLE = {
 }
 
 
+QUESTIONNAIRE = load_questionnaire()  # the current version (2): its goals, its labels
+
+
 def _profile(t: TypeId) -> dict[str, float]:
-    """An illustrative priority profile: a type's own goals above the others'."""
-    return {d: (1.0 if owner is t else -0.3) for d, owner in DIMENSION_TYPE.items()}
+    """An illustrative priority profile over the current version's goals: the type's own high."""
+    dims = {it.dimension for it in QUESTIONNAIRE.rating_items if it.dimension}
+    return {d: (1.0 if DIMENSION_TYPE[d] is t else -0.3) for d in sorted(dims)}
 
 
 def render(out: Path = ROOT / "docs" / "img", lang: str = "de") -> tuple[Path, Path]:
@@ -46,7 +52,11 @@ def render(out: Path = ROOT / "docs" / "img", lang: str = "de") -> tuple[Path, P
     texts, profiles = Texts.load(), load_profiles(lang)
     title = "Digitale Kommune – Websession"
     png = composition_chart(
-        analysis.counts, lang=lang, title=texts.get(lang, "moderation.summary.chart_title")
+        analysis.counts,
+        lang=lang,
+        title=texts.get(lang, "moderation.summary.chart_title"),
+        session=title,
+        day=DAY,
     )
     html = "\n\n".join(
         [
@@ -57,7 +67,7 @@ def render(out: Path = ROOT / "docs" / "img", lang: str = "de") -> tuple[Path, P
                 analysis,
                 title=title,
                 lang=lang,
-                goal_labels=load_questionnaire().dimension_labels[lang],
+                goal_labels=QUESTIONNAIRE.dimension_labels[lang],
             ),
         ]
     )

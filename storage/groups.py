@@ -66,6 +66,7 @@ class ExportRow:
     mixed: bool | None
     affinities: dict[str, float]
     answers: dict[str, str]
+    questionnaire_version: str = ""
 
 
 async def session_counts(
@@ -212,6 +213,7 @@ async def export_rows(session: AsyncSession, *, workshop_id: int) -> Iterator[Ex
             col(Result.second_type),
             col(Result.mixed),
             col(Result.affinities),
+            col(Run.questionnaire_version),
         )
         .join(Participant, col(Participant.id) == col(Run.participant_id))
         .outerjoin(Result, col(Result.run_id) == col(Run.id))
@@ -232,6 +234,7 @@ async def export_rows(session: AsyncSession, *, workshop_id: int) -> Iterator[Ex
             mixed=mixed,
             affinities=affinities or {},
             answers=answers.pop(_pk(run_id), {}),
+            questionnaire_version=version,
         )
         for (
             pseudonym,
@@ -245,6 +248,7 @@ async def export_rows(session: AsyncSession, *, workshop_id: int) -> Iterator[Ex
             second_type,
             mixed,
             affinities,
+            version,
         ) in res
     )
 

@@ -16,11 +16,18 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from typology.questionnaire import Questionnaire, load_questionnaire
+from typology.evaluation import synthetic_report
+from typology.questionnaire import (
+    CURRENT_VERSION,
+    VERSION_PATHS,
+    Questionnaire,
+    load_questionnaire,
+)
 from typology.scoring import Classifier, features, load_model
+from typology.synthetic import SAMPLE_PATHS
 from typology.types import TYPES, TypeId
 
-SAMPLE_PATH = Path(__file__).parent / "data" / "sample_responses.csv"
+SAMPLE_PATH = SAMPLE_PATHS[CURRENT_VERSION]
 STABILITY_SEEDS = (1, 2, 3, 4, 5)
 SILHOUETTE_SAMPLE = 2000
 
@@ -75,7 +82,7 @@ def prior_model(q: Questionnaire, *, choice_weight: float = 2.0) -> Classifier:
         choice = [choice_weight if u == t else 0.0 for u in TYPES]
         centroids[t] = [float(v) for v in centred[0]] + choice
     return Classifier(
-        version="prior-1",
+        version=f"prior-{q.version}",
         questionnaire_version=q.version,
         rating_items=[it.id for it in q.rating_items],
         centroids=centroids,
@@ -224,21 +231,52 @@ def _source(path: Path) -> dict[str, object]:
     return {"source": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
+def version_of_csv(path: str | Path) -> str:
+    """Returns the version whose scored items are all columns of the CSV, else the current one.
+
+    With the current one, read_responses then names the missing columns.
+    """
+    try:
+        columns = set(pd.read_csv(path, dtype=str, nrows=0).columns)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return CURRENT_VERSION
+    fitting = [
+        v
+        for v in VERSION_PATHS
+        if {it.id for it in load_questionnaire(version=v).scored_items} <= columns
+    ]
+    return fitting[0] if len(fitting) == 1 else CURRENT_VERSION
+
+
 def fit_command(csv_path: str | Path, out_path: str | Path) -> str:
-    """Refit the model on a responses CSV, write the new model JSON, return a report."""
-    q, current, path = load_questionnaire(), load_model(), Path(csv_path)
+    """Refit the model of the CSV's questionnaire version, write the model JSON, report."""
+    path = Path(csv_path)
+    version = version_of_csv(path)
+    q, current = load_questionnaire(version=version), load_model(questionnaire_version=version)
     matrix = read_responses(path, q)
     model, ev = fit(matrix, q, current, provenance=_source(path))
     model.save(out_path)
-    head = f"wrote model {model.version} to {out_path}"
+    head = f"wrote model {model.version} (questionnaire version {version}) to {out_path}"
     return head + "\n" + report(ev, source=path.name, current=current)
 
 
 def evaluate_command(csv_path: str | Path | None = None) -> str:
-    """Report how well k-means structure in a responses CSV matches the current model."""
-    q, current = load_questionnaire(), load_model()
-    path = Path(csv_path) if csv_path is not None else SAMPLE_PATH
+    """Reports how well the models fit: synthetic recovery, and k-means structure in responses.
+
+    Without a file: every questionnaire version on synthetic prototype respondents side by
+    side, then the refit report on the current version's synthetic sample. With a file: how
+    well k-means structure in the responses matches the model of their version.
+    """
+    if csv_path is None:
+        q, current = load_questionnaire(), load_model()
+        _, ev = fit(read_responses(SAMPLE_PATH, q), q, current, provenance=_source(SAMPLE_PATH))
+        refit = report(ev, source=f"{SAMPLE_PATH.name} (synthetic sample)", current=current)
+        return (
+            f"{synthetic_report()}\n\nk-means refit, questionnaire version {q.version}:\n{refit}"
+        )
+    path = Path(csv_path)
+    version = version_of_csv(path)
+    q, current = load_questionnaire(version=version), load_model(questionnaire_version=version)
     matrix = read_responses(path, q)
     _, ev = fit(matrix, q, current, provenance=_source(path))
-    note = " (synthetic sample)" if csv_path is None else ""
-    return report(ev, source=path.name + note, current=current)
+    return f"questionnaire version {version}\n" + report(ev, source=path.name, current=current)

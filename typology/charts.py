@@ -12,6 +12,7 @@ import io
 import math
 import threading
 from collections.abc import Mapping
+from datetime import date
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
@@ -33,6 +34,15 @@ TITLES: dict[str, dict[str, str]] = {
     "de": {"composition": "Zusammensetzung der Gruppe", "affinity": "Nähe zu den vier Typen"},
     "en": {"composition": "Group composition", "affinity": "Affinity to the four types"},
 }
+# The composition chart stands alone on a slide: a footer names the session, n and the date
+# (drawn per call, like the bars) beside the source of the typology (drawn in the template).
+SOURCE: dict[str, str] = {
+    "de": "Typen: ÖFIT/KGSt (2020) · eigener Fragebogen",
+    "en": "Types: ÖFIT/KGSt (2020) · own questionnaire",
+}
+DATE_FORMAT: dict[str, str] = {"de": "%d.%m.%Y", "en": "%Y-%m-%d"}
+FOOTER = 0.08  # share of the height kept free at the bottom for the footer line
+FOOTER_PT, FOOTER_INK, FOOTER_GAP = 14, "#444444", 24  # font size, colour, px before the source
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.6, 100
 XMAX, LABEL_GAP = 1.3, 0.02  # axis units: the longest bar is 1.0
 BAR_HEIGHT = 0.62  # y axis units: one type per unit
@@ -49,7 +59,7 @@ class _Template:
     matplotlib's own layout of the template, so the chart looks as matplotlib draws it.
     """
 
-    def __init__(self, lang: str, title: str) -> None:
+    def __init__(self, lang: str, title: str, footer: bool = False) -> None:
         names = type_names(lang)
         fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
         canvas = FigureCanvasAgg(fig)
@@ -65,7 +75,13 @@ class _Template:
             ax.spines[side].set_visible(False)
         label = ax.text(0.0, y[0], "", va="center", fontsize=19)  # the labels' font and colour
         ax.set_title(title, fontsize=22, loc="left", pad=14)
-        fig.tight_layout()
+        source = None
+        if footer:
+            source = fig.text(
+                0.985, FOOTER / 2, SOURCE[lang], ha="right", va="center", fontsize=FOOTER_PT - 2
+            )
+            source.set_color(FOOTER_INK)
+        fig.tight_layout(rect=(0, FOOTER if footer else 0, 1, 1))
         canvas.draw()  # type: ignore[no-untyped-call]
         renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
         width, height = canvas.get_width_height()
@@ -95,9 +111,37 @@ class _Template:
         self._ink = to_hex(label.get_color())
         self._colours = [COLOURS[t] for t in TYPES]
         self._lock = threading.Lock()  # FreeType faces are not safe to share between threads
+        # The footer line: from the left edge of the type names to just before the source.
+        self._footer_font: ImageFont.FreeTypeFont | None = None
+        if source is not None:
+            self._footer_font = ImageFont.truetype(findfont(props), FOOTER_PT * DPI / 72)
+            left = min(t.get_window_extent(renderer).x0 for t in ax.get_yticklabels())
+            self._footer_at = (left, height * (1 - FOOTER / 2))
+            self._footer_width = source.get_window_extent(renderer).x0 - FOOTER_GAP - left
 
-    def png(self, values: list[float], labels: list[str], xmax: float) -> bytes:
-        """Draws the bars and their labels onto a copy of the background; returns PNG bytes."""
+    def fit_footer(self, session: str, tail: str) -> str:
+        """Returns "session · tail", the session title shortened where it would reach the source.
+
+        n and the date (the tail) are always shown whole.
+        """
+        font = self._footer_font
+        if not session:
+            return tail
+        text = f"{session} · {tail}"
+        if font is None or font.getlength(text) <= self._footer_width:
+            return text
+        while session and font.getlength(f"{session}… · {tail}") > self._footer_width:
+            session = session[:-1]
+        return f"{session.rstrip()}… · {tail}" if session.strip() else tail
+
+    def png(
+        self,
+        values: list[float],
+        labels: list[str],
+        xmax: float,
+        footer: tuple[str, str] | None = None,
+    ) -> bytes:
+        """Draws the bars, their labels and the footer onto a copy of the background; PNG bytes."""
         with self._lock:
             image = self._background.copy()
             draw = ImageDraw.Draw(image)
@@ -112,14 +156,20 @@ class _Template:
                     )
                 at = (self._origin + (width + LABEL_GAP) * self._unit, baseline)
                 draw.text(at, label, font=self._font, fill=self._ink, anchor="ls")
+            if footer is not None and self._footer_font is not None:
+                text = self.fit_footer(*footer)
+                draw.text(
+                    self._footer_at, text, font=self._footer_font, fill=FOOTER_INK, anchor="lm"
+                )
         buf = io.BytesIO()
         image.save(buf, format="PNG")  # zlib releases the GIL
         return buf.getvalue()
 
 
 @functools.lru_cache(maxsize=8)  # about 1.7 MB each; in practice 2 languages x 2 titles
-def _template(lang: str, title: str) -> _Template:
-    return _Template(lang, title)
+def _template(lang: str, title: str, footer: bool = False) -> _Template:
+    # Keyed by what every chart of a kind shares; session, n and date are drawn per call.
+    return _Template(lang, title, footer)
 
 
 def _bar_chart(
@@ -127,6 +177,14 @@ def _bar_chart(
 ) -> bytes:
     """Horizontal bars in canonical type order, the value label next to each bar."""
     return _template(lang, title).png(values, labels, xmax)
+
+
+def footer_text(
+    n: int, *, lang: str, session: str | None = None, day: date | None = None
+) -> tuple[str, str]:
+    """The composition chart's footer: the session title, and "n = … · date" (as far as given)."""
+    tail = f"n = {n}" + (f" · {day.strftime(DATE_FORMAT[lang])}" if day is not None else "")
+    return " ".join((session or "").split()), tail
 
 
 def _title(lang: str, kind: str, title: str | None) -> str:
@@ -138,18 +196,27 @@ def _title(lang: str, kind: str, title: str | None) -> str:
 
 
 def composition_chart(
-    counts: Mapping[TypeId, int], *, lang: str = "de", title: str | None = None
+    counts: Mapping[TypeId, int],
+    *,
+    lang: str = "de",
+    title: str | None = None,
+    session: str | None = None,
+    day: date | None = None,
 ) -> bytes:
-    """Render a group's type composition (count and percent per type) as PNG bytes."""
+    """Render a group's type composition (count and percent per type) as PNG bytes.
+
+    A footer names the session, n (the counted members) and the day, and the source of the
+    typology, so that the picture stands alone on a slide.
+    """
     values = [int(counts.get(t, 0)) for t in TYPES]
     if any(v < 0 for v in values):
         raise ValueError("counts must not be negative")
-    return _bar_chart(
+    template = _template(lang, _title(lang, "composition", title), footer=True)
+    return template.png(
         [float(v) for v in values],
         composition_labels(counts, lang=lang),
-        lang,
-        _title(lang, "composition", title),
         max(values),
+        footer_text(sum(values), lang=lang, session=session, day=day),
     )
 
 

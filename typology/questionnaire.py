@@ -10,7 +10,15 @@ from typing import Any, Literal
 
 from typology.types import DIMENSION_TYPE, TypeId
 
-DEFAULT_PATH = Path(__file__).parent / "data" / "questionnaire.toml"
+DATA = Path(__file__).parent / "data"
+# Every questionnaire version that runs may have been started on; new runs use CURRENT_VERSION.
+# Version 1 stays loadable so that its runs can be resumed, finished and reported as version 1.
+VERSION_PATHS: dict[str, Path] = {
+    "1": DATA / "questionnaire.toml",
+    "2": DATA / "questionnaire_v2.toml",
+}
+CURRENT_VERSION = "2"
+DEFAULT_PATH = VERSION_PATHS[CURRENT_VERSION]
 KINDS: tuple[str, ...] = ("rating", "choice", "context")
 MAX_OPTION_ID_BYTES = 20
 
@@ -219,13 +227,25 @@ def _texts(
     return text, str(entry.get("short", "")), {o: str(labels[o]) for o in option_ids}
 
 
-def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
-    """Load and validate the questionnaire; language files sit next to it as <stem>.<lang>.toml."""
-    path = Path(path) if path is not None else DEFAULT_PATH
+def load_questionnaire(
+    path: str | Path | None = None, *, version: str | None = None
+) -> Questionnaire:
+    """Load and validate a questionnaire (the current version unless `path` or `version` says).
+
+    Language files sit next to it as <stem>.<lang>.toml.
+    """
+    if path is None:
+        if version is not None and version not in VERSION_PATHS:
+            raise QuestionnaireError(DEFAULT_PATH, None, f"unknown version {version!r}")
+        path = VERSION_PATHS[version or CURRENT_VERSION]
+    path = Path(path)
     data = _read(path)
-    version, languages = data.get("version"), data.get("languages")
-    if not isinstance(version, str) or not version:
+    found, languages = data.get("version"), data.get("languages")
+    if not isinstance(found, str) or not found:
         raise QuestionnaireError(path, None, "missing version")
+    if version is not None and found != version:
+        raise QuestionnaireError(path, None, f"is version {found!r}, not {version!r}")
+    version = found
     if not isinstance(languages, list) or not languages:
         raise QuestionnaireError(path, None, "missing languages")
     specs = _entries(path, data)
@@ -273,3 +293,8 @@ def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
     ]
     items.sort(key=lambda it: KINDS.index(it.kind))  # stable: ratings, choice, context
     return Questionnaire(version, tuple(languages), tuple(items), meta, dim_labels)
+
+
+def load_questionnaires() -> dict[str, Questionnaire]:
+    """Load every version in VERSION_PATHS, keyed by version (the current one included)."""
+    return {v: load_questionnaire(version=v) for v in VERSION_PATHS}

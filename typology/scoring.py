@@ -31,7 +31,7 @@ from typology.errors import (
     UnknownOption,
     VersionMismatch,
 )
-from typology.questionnaire import Questionnaire
+from typology.questionnaire import CURRENT_VERSION, Questionnaire
 from typology.types import TYPES, TypeId
 
 __all__ = [
@@ -47,9 +47,15 @@ __all__ = [
     "encode_answers",
     "features",
     "load_model",
+    "load_models",
 ]
 
-DEFAULT_MODEL_PATH = Path(__file__).parent / "data" / "model.json"
+# One model per questionnaire version: a run is scored by the model of the version it started on.
+MODEL_PATHS: dict[str, Path] = {
+    "1": Path(__file__).parent / "data" / "model.json",
+    "2": Path(__file__).parent / "data" / "model_v2.json",
+}
+DEFAULT_MODEL_PATH = MODEL_PATHS[CURRENT_VERSION]
 MODEL_FORMAT = 1
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -323,11 +329,29 @@ def model_from_dict(data: Mapping[str, Any]) -> Classifier:
         raise ModelError(f"malformed model: {exc!r}") from exc
 
 
-def load_model(path: str | Path | None = None) -> Classifier:
-    """Load the classifier from typology/data/model.json or `path`."""
-    path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+def load_model(
+    path: str | Path | None = None, *, questionnaire_version: str | None = None
+) -> Classifier:
+    """Load the classifier for a questionnaire version (default: the current one) or `path`."""
+    if path is None:
+        version = questionnaire_version or CURRENT_VERSION
+        if version not in MODEL_PATHS:
+            raise ModelError(f"no model for questionnaire version {version!r}")
+        path = MODEL_PATHS[version]
+    path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path.name}: cannot read model: {exc}") from exc
-    return model_from_dict(data)
+    model = model_from_dict(data)
+    if questionnaire_version is not None and model.questionnaire_version != questionnaire_version:
+        raise ModelError(
+            f"{path.name}: model {model.version} is for questionnaire "
+            f"{model.questionnaire_version}, not {questionnaire_version}"
+        )
+    return model
+
+
+def load_models() -> dict[str, Classifier]:
+    """Load the model of every questionnaire version, keyed by that version."""
+    return {v: load_model(questionnaire_version=v) for v in MODEL_PATHS}

@@ -30,6 +30,8 @@ DIMENSION_TYPE: dict[str, TypeId] = {
     "i": TypeId.COMMUNITY,  # openness, transparency, participation
     "j": TypeId.COMMUNITY,  # Daseinsvorsorge
     "k": TypeId.COMMUNITY,  # local community, civil society, local business
+    "l": TypeId.BEDAECHTIGE,  # cooperation with other municipalities and the Land (version 2)
+    "m": TypeId.BEDAECHTIGE,  # reusing solutions proven in other administrations (version 2)
 }
 
 DIMENSIONS: tuple[str, ...] = tuple(DIMENSION_TYPE)

@@ -9,6 +9,7 @@ from storage.database import Database
 from storage.models import Participant, Run
 from storage.runs import get_answers
 from tests.e2e.harness import BotProcess, Person, answer_buttons, progress
+from typology.questionnaire import load_questionnaire
 
 
 async def stored_answers(bot: BotProcess, user_id: int) -> dict[str, str]:
@@ -56,4 +57,4 @@ async def test_answer_buttons_carry_run_and_item(sandbox: BotApiServer, bot: Bot
     first = await bob.join()
     data = [b["callback_data"] for b in answer_buttons(first)]
     assert len(data) == 5
-    assert all(d.split(":")[2] == "g01" for d in data)
+    assert all(d.split(":")[2] == load_questionnaire().items[0].id for d in data)

@@ -17,6 +17,7 @@ from tests.e2e.websession import (
     summary_counts,
     wait_live,
 )
+from typology.questionnaire import load_questionnaire
 
 GROUP, MOD, MEMBER = -2001, 901, 951
 REFUSAL = "Diesen Befehl können nur die Moderierenden"
@@ -117,7 +118,7 @@ async def test_status_and_export_go_to_the_moderator_privately(
     assert "Beigetreten: 5" in text
     assert "Fertig: 4" in text
     assert "In Arbeit: 1" in text
-    assert "Frage 1 (g01): 1" in text
+    assert f"Frage 1 ({load_questionnaire().items[0].id}): 1" in text
 
     mark = sandbox.mark()
     sandbox.send_text(MOD, "/export", chat_id=GROUP)

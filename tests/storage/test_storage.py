@@ -77,11 +77,11 @@ async def test_run_answers_replace_and_finish_with_result(db: Database) -> None:
         )
     answers = {it.id: it.options[-1].id for it in q.scored_items}
     async with db.write() as s:
-        await record_answer(s, run_id=run.id, item_id="g01", option_id="1")
+        await record_answer(s, run_id=run.id, item_id=q.items[0].id, option_id="1")
         for item, option in answers.items():
             await record_answer(s, run_id=run.id, item_id=item, option_id=option)
     async with db.read() as s:
-        assert await get_answers(s, run_id=run.id) == answers  # "1" on g01 was replaced
+        assert await get_answers(s, run_id=run.id) == answers  # "1" on the first item was replaced
     result = model.classify(q, answers)
     async with db.write() as s:
         fresh = await s.get(Run, run.id)

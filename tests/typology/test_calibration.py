@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from typology.calibration import (
-    SAMPLE_PATH,
     CalibrationError,
     evaluate_command,
     fit,
@@ -19,21 +18,22 @@ from typology.calibration import (
 )
 from typology.questionnaire import load_questionnaire
 from typology.scoring import load_model
-from typology.synthetic import SAMPLE_ROWS, generate, generate_matrix
+from typology.synthetic import SAMPLE_PATHS, SAMPLE_ROWS, generate, generate_matrix
 from typology.types import TYPES
 
-Q = load_questionnaire()
+Q = load_questionnaire(version="1")  # the CSV cases below are version 1's columns
+SAMPLE_PATH = SAMPLE_PATHS["1"]
 
 
 def test_shipped_sample_is_the_seeded_synthetic_data() -> None:
     matrix = read_responses(SAMPLE_PATH, Q)
     assert matrix.shape == (SAMPLE_ROWS, 13)
-    assert SAMPLE_PATH.read_text() == generate().to_csv(index=False)
+    assert SAMPLE_PATH.read_text() == generate(version="1").to_csv(index=False)
 
 
 def test_fit_round_trip_recovers_the_generating_types() -> None:
     matrix, truth = generate_matrix(SAMPLE_ROWS, Q)
-    base = load_model()
+    base = load_model(questionnaire_version="1")
     model, ev = fit(matrix, Q, base, seed=0)
     refit = model.classify_batch(matrix).main
     assert np.mean(refit == truth) > 0.8
@@ -47,7 +47,7 @@ def test_fit_round_trip_recovers_the_generating_types() -> None:
 
 
 def test_cluster_matching_is_a_permutation() -> None:
-    centroids = load_model().centroids[[2, 0, 3, 1]]
+    centroids = load_model(questionnaire_version="1").centroids[[2, 0, 3, 1]]
     assert match_clusters(centroids, Q) == [TYPES[2], TYPES[0], TYPES[3], TYPES[1]]
 
 
@@ -64,11 +64,21 @@ def test_fit_command_writes_a_loadable_model_with_provenance(tmp_path: Path) -> 
     assert model.version == data["version"]
 
 
-def test_evaluate_command_defaults_to_the_synthetic_sample() -> None:
-    text = evaluate_command()
-    assert "synthetic sample" in text
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_evaluate_and_fit_pick_the_version_of_the_csv(tmp_path: Path, version: str) -> None:
+    text = evaluate_command(SAMPLE_PATHS[version])
+    assert text.startswith(f"questionnaire version {version}\n")
+    assert f"current model: prior-{version}" in text
     for t in TYPES:
         assert t.value in text
+    out = tmp_path / "model.json"
+    assert f"(questionnaire version {version})" in fit_command(SAMPLE_PATHS[version], out)
+    assert load_model(out).questionnaire_version == version
+
+
+def test_shipped_samples_are_the_seeded_synthetic_data_of_their_version() -> None:
+    for version, path in SAMPLE_PATHS.items():
+        assert path.read_text() == generate(version=version).to_csv(index=False)
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -116,4 +126,4 @@ def test_empty_and_too_small_data(tmp_path: Path) -> None:
         read_responses(_write(tmp_path, HEADER), Q)
     small = read_responses(_write(tmp_path, HEADER + GOOD * 5), Q)
     with pytest.raises(CalibrationError, match="at least"):
-        fit(small, Q, load_model())
+        fit(small, Q, load_model(questionnaire_version="1"))

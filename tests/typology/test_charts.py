@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+from datetime import date
 
 import numpy as np
 import pytest
@@ -14,11 +15,13 @@ from PIL import Image
 from typology.charts import (
     COLOURS,
     DPI,
+    FOOTER,
     HEIGHT_IN,
     WIDTH_IN,
     _template,
     affinity_chart,
     composition_chart,
+    footer_text,
 )
 from typology.profiles import type_names
 from typology.types import TYPES, TypeId
@@ -140,3 +143,50 @@ def test_fast_chart_looks_like_the_chart_drawn_in_full(shares: list[float]) -> N
     for mine, yardstick in zip(ours, theirs, strict=True):
         assert max(abs(a - b) for a, b in zip(mine[:4], yardstick[:4], strict=True)) <= 1
         assert abs(mine[4] - yardstick[4]) <= 0.15 * yardstick[4]
+
+
+def _band(png: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The chart above the footer band, and the band."""
+    pixels = _pixels(png)
+    cut = round(pixels.shape[0] * (1 - FOOTER))
+    return pixels[:cut], pixels[cut:]
+
+
+def test_composition_chart_names_session_n_and_date_for_a_slide() -> None:
+    counts = {TypeId.OPTIMIERER: 10, TypeId.COMMUNITY: 2}
+    day = date(2026, 12, 2)
+    plain = composition_chart(counts)
+    named = composition_chart(counts, session="Websession Köln", day=day)
+    other = composition_chart(counts, session="Kreis Wesel", day=day)
+    _check(named)
+    top, band = _band(named)
+    assert np.array_equal(top, _band(other)[0])  # bars, names and title: the same picture
+    assert _differs(band, _band(other)[1]).any()  # the footer is drawn per call
+    assert _differs(band, _band(plain)[1]).any()
+    assert footer_text(12, lang="de", session=" Websession  Köln ", day=day) == (
+        "Websession Köln",
+        "n = 12 · 02.12.2026",
+    )
+    assert footer_text(12, lang="en", day=day) == ("", "n = 12 · 2026-12-02")
+
+
+def test_the_template_cache_is_not_keyed_by_session_n_or_date() -> None:
+    composition_chart({TypeId.BEDAECHTIGE: 3}, session="first", day=date(2026, 1, 1))
+    before = _template.cache_info()
+    for n in range(5):
+        composition_chart(
+            {TypeId.BEDAECHTIGE: n + 1}, session=f"Session {n}", day=date(2026, 1, n + 1)
+        )
+    after = _template.cache_info()
+    assert after.currsize == before.currsize
+    assert after.misses == before.misses
+
+
+def test_a_long_session_title_is_shortened_but_n_and_date_stay_whole() -> None:
+    template = _template("de", "Zusammensetzung des D-Teams", True)
+    tail = "n = 240 · 02.12.2026"
+    text = template.fit_footer("Sehr lange Websession " * 20, tail)
+    assert text.endswith(f"… · {tail}")
+    assert template.fit_footer("Kurz", tail) == f"Kurz · {tail}"
+    assert template.fit_footer("", tail) == tail
+    composition_chart({TypeId.OPTIMIERER: 240}, session="Sehr lange Websession " * 20)

@@ -13,8 +13,8 @@ from typology.questionnaire import DEFAULT_PATH, QuestionnaireError, load_questi
 from typology.types import TYPES
 
 
-def test_shipped_questionnaire_is_balanced_and_complete() -> None:
-    q = load_questionnaire()
+def test_shipped_version_1_is_balanced_and_complete() -> None:
+    q = load_questionnaire(version="1")
     assert q.version == "1"
     assert q.languages == ("de", "en")
     assert [i.kind for i in q.items] == ["rating"] * 12 + ["choice", "context", "context"]
@@ -25,8 +25,8 @@ def test_shipped_questionnaire_is_balanced_and_complete() -> None:
     assert [i.id for i in q.scored_items] == [*(f"g{n:02d}" for n in range(1, 13)), "top"]
 
 
-def test_texts_and_option_ids_fit_telegram() -> None:
-    q = load_questionnaire()
+def test_version_1_texts_and_option_ids_fit_telegram() -> None:
+    q = load_questionnaire(version="1")
     for item in q.items:
         for lang in q.languages:
             assert item.text(lang).strip()
