@@ -154,6 +154,10 @@ def _sqlite_path_usable(path: Path) -> None:
             f"e.g. sqlite:///{path.absolute() / 'dteam.sqlite'}",
             CONFIG,
         )
+    # Found before connecting: a connection that fails inside aiosqlite's worker thread can
+    # answer after the event loop closed and print a traceback after our one line.
+    if not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise _sqlite_error(path.absolute(), PermissionError("folder not writable"))
 
 
 def describe_database(url: str, exc: BaseException) -> StartupError:
