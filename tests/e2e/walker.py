@@ -287,16 +287,14 @@ class Walker:
         query = self.sandbox.press_button(p.user_id, message.message_id, data)
         await self.answered(query)
         await self.settle(p.user_id)
-        self.after_press(p, button, self.sandbox.callback_answer(query))
+        self.after_press(p, button, query)
 
-    def after_press(
-        self, p: PersonModel, button: dict[str, str], answer: dict[str, object] | None
-    ) -> None:
+    def after_press(self, p: PersonModel, button: dict[str, str], query: str) -> None:
+        """Updates the model of the person from what the bot answered to a press."""
         data = button["callback_data"]
+        answer = self.sandbox.callback_answer(query)
         if answer is None:  # never answered: the bot died with it, or it comes again later
-            if data.startswith("a:"):
-                _, run, item, option = data.split(":")
-                p.unsure.setdefault(int(run), {}).setdefault(item, set()).add(option)
+            self.unsure(p, data)
             return
         chosen = self.choice_for(button)
         if chosen is not None and chosen.open:
@@ -309,6 +307,12 @@ class Walker:
             _, run, item, option = data.split(":")
             p.accepted.setdefault(int(run), {})[item] = option
             p.unsure.get(int(run), {}).pop(item, None)
+
+    def unsure(self, p: PersonModel, data: str) -> None:
+        """Notes an answer press that may or may not have been stored."""
+        if data.startswith("a:"):
+            _, run, item, option = data.split(":")
+            p.unsure.setdefault(int(run), {}).setdefault(item, set()).add(option)
 
     def collect_results(self, p: PersonModel, mark: int) -> None:
         """Records each result the person was shown in this step, for the session it counts."""
@@ -362,7 +366,7 @@ class Walker:
             )
             await self.answered(query)
             await self.settle(p.user_id)
-            self.after_press(p, button, self.sandbox.callback_answer(query))
+            self.after_press(p, button, query)
         raise WalkFailure(f"seed {self.seed}: user {p.user_id} got no result in 60 presses")
 
     def pick_forward(self, message: StoredMessage) -> dict[str, str] | None:

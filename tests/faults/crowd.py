@@ -107,6 +107,7 @@ class Crowd(Walker):
         self.steps, self.patience = steps, patience
         self.timeout = deadline  # how long a person may stay without any answer at all
         self.step_count = 0
+        self.restarted: float | None = None  # when the bot answered again after the kill
 
     @property
     def database_url(self) -> str:
@@ -141,6 +142,18 @@ class Crowd(Walker):
             except TimeoutError:
                 if time.monotonic() > end:
                     raise WalkFailure(f"user {user_id}: the bot never answered again") from None
+
+    def after_press(self, p: PersonModel, button: dict[str, str], query: str) -> None:
+        """As the walker; a toast on a press from before the restart proves nothing.
+
+        The killed process may have stored the press and died before answering it; the update
+        delivered again is then a duplicate, answered "already saved" (webhook).
+        """
+        answer = self.sandbox.callback_answer(query) or {}
+        pressed = self.sandbox.bot_state().callback_queries[query].created
+        if answer.get("text") and self.restarted is not None and pressed < self.restarted:
+            self.unsure(p, button["callback_data"])
+        super().after_press(p, button, query)
 
     async def say(self, p: PersonModel, text: str) -> None:
         """Sends a text; a person who got no reply at all (the bot died) sends it again."""
@@ -195,6 +208,7 @@ class Crowd(Walker):
                 kills += 1
                 await asyncio.sleep(0.5)
                 await self.process.start()
+                self.restarted = time.monotonic()
         await crowd
         return kills
 
