@@ -15,6 +15,7 @@ from tests.faults.harness import FULL
 N = 200 if FULL else 30
 
 
+@pytest.mark.timeout(1200 if FULL else 300)  # 200 people on a busy 2-core VM: about 4 min
 @pytest.mark.parametrize("webhook", [False, True], ids=["polling", "webhook"])
 async def test_crowd_with_a_kill_ends_with_summary_equal_to_what_people_were_told(
     webhook: bool, database_url: str, tmp_path: Path
