@@ -21,7 +21,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlmodel import col
+
 from sandbox.server import BotApiServer
+from storage.database import Database
+from storage.models import Participant, Result, Run, Workshop
 from tests.e2e.walker import PersonModel, SessionModel, Walker, WalkFailure, summary_counts
 from tests.e2e.websession import command, open_session
 from tests.faults.harness import (
@@ -51,6 +56,8 @@ class CrowdReport:
     stored: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)  # "method: description" of 4xx
     answers_problem: str | None = None
+    # (user id, type told, type stored, end of the chat) of each participant where they differ
+    differing: list[tuple[int, str | None, str | None, object]] = field(default_factory=list)
 
     @property
     def not_modified(self) -> int:
@@ -212,6 +219,25 @@ class Crowd(Walker):
         await crowd
         return kills
 
+    async def stored_by_person(self, s: SessionModel) -> dict[int, str]:
+        """Each participant's latest finished run in the session: Telegram id -> type."""
+        db = Database(self.database_url)
+        try:
+            async with db.read() as session:
+                rows = (
+                    await session.execute(
+                        select(col(Participant.telegram_id), col(Result.main_type))
+                        .join(Run, col(Run.participant_id) == col(Participant.id))
+                        .join(Result, col(Result.run_id) == col(Run.id))
+                        .join(Workshop, col(Workshop.id) == col(Run.workshop_id))
+                        .where(col(Workshop.code) == s.code, col(Run.status) == "finished")
+                        .order_by(col(Run.id))
+                    )
+                ).all()
+        finally:
+            await db.dispose()
+        return {int(uid): str(t) for uid, t in rows}
+
     async def tally(self, report: CrowdReport) -> None:
         """Fills in the three tallies and the refusals; raises nothing, the caller compares."""
         s = self.sessions[0]
@@ -227,6 +253,18 @@ class Crowd(Walker):
             timeout=60,
         )
         report.summary = summary_counts(post.text or "")
+        stored = await self.stored_by_person(s)
+        for person in self.people:
+            told = person.told.get(s.name)
+            if told != stored.get(person.user_id):
+                report.differing.append(
+                    (
+                        person.user_id,
+                        told,
+                        stored.get(person.user_id),
+                        self.chat_end(person.user_id),
+                    )
+                )
         try:
             await self.check_answers()
         except WalkFailure as exc:

@@ -21,10 +21,11 @@ async def test_crowd_with_a_kill_ends_with_summary_equal_to_what_people_were_tol
     webhook: bool, database_url: str, tmp_path: Path
 ) -> None:
     report = await crowd_run(database_url, tmp_path / "bot.log", people=N, webhook=webhook)
-    print(f"\n{report.line()}\n{report.answers_problem or ''}")  # noqa: T201 - the figures
+    print(f"\n{report.line()}\n{report.answers_problem or ''}\n{report.differing}")  # noqa: T201
     assert report.kills == 1
     assert report.results >= N  # everyone was shown a result
     assert sum(report.announced.values()) > 0
+    assert report.differing == []
     assert report.stored == report.announced
     assert report.summary == dict(report.announced)
     assert report.answers_problem is None
