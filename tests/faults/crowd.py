@@ -16,6 +16,7 @@ captions in the stand-in), what `/summary` posts (privacy threshold 1) and the r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -163,10 +164,20 @@ class Crowd(Walker):
         super().after_press(p, button, query)
 
     async def say(self, p: PersonModel, text: str) -> None:
-        """Sends a text; a person who got no reply at all (the bot died) sends it again."""
+        """Sends a text and waits for the reply (every text gets one); if none, again.
+
+        Webhook: Telegram delivers texts (per chat) and button presses (per user) in separate
+        queues, so the walker's probe press may be answered before the text was handled;
+        nothing is lost there, so the person waits for the reply itself. Polling keeps the
+        order but loses what the killed process had fetched: no reply after the probe means
+        the text was lost, and the person sends it again.
+        """
         for _ in range(3):
             mark = self.sandbox.mark()
             self.sandbox.send_text(p.user_id, text)
+            if self.process.webhook:
+                with contextlib.suppress(TimeoutError):
+                    await self.sandbox.wait_for(lambda _m: True, 60, chat_id=p.user_id, since=mark)
             await self.settle(p.user_id)
             if self.new_messages(p.user_id, mark):
                 return
