@@ -44,6 +44,8 @@ async def main(people: int, modes: list[bool]) -> None:
                 print(f"  {label}: stored    {dict(sorted(report.stored.items()))}")
                 for what, n in sorted(report.refused.items()):
                     print(f"  {label}: 4xx {n:>5} x {what}")
+                for user_id, told, stored, chat in report.differing[:3]:
+                    print(f"  {label}: {user_id} told {told}, stored {stored}; chat: {chat}")
                 if report.answers_problem:
                     print(f"  {label}: stored answers differ: {report.answers_problem}")
 
