@@ -173,13 +173,17 @@ class Crowd(Walker):
         the text was lost, and the person sends it again.
         """
         for _ in range(3):
+            # A reply is a new message: an edit may be the tail of what the bot did before.
+            last = max((m.message_id for m in self.sandbox.messages(p.user_id)), default=0)
             mark = self.sandbox.mark()
             self.sandbox.send_text(p.user_id, text)
             if self.process.webhook:
                 with contextlib.suppress(TimeoutError):
-                    await self.sandbox.wait_for(lambda _m: True, 60, chat_id=p.user_id, since=mark)
+                    await self.sandbox.wait_for(
+                        lambda m, last=last: m.message_id > last, 60, chat_id=p.user_id, since=mark
+                    )
             await self.settle(p.user_id)
-            if self.new_messages(p.user_id, mark):
+            if any(m.message_id > last for m in self.new_messages(p.user_id, mark)):
                 return
 
     async def play(self, p: PersonModel) -> None:
@@ -189,6 +193,11 @@ class Crowd(Walker):
                 return
             self.step_count += 1
             await self.person_step(p)
+        for _ in range(2):  # pressing got nowhere: a person sends /start again
+            if p.results:
+                return
+            with contextlib.suppress(WalkFailure):
+                await self.finish(p)
         if not p.results:
             try:
                 await self.finish(p)
