@@ -138,8 +138,12 @@ async def show_current(
         await remember_message(services, run, shown)
 
 
-async def remember_message(services: Services, run: Run, message_id: int) -> None:
+async def remember_message(
+    services: Services, run: Run, message_id: int, *, result: bool = False
+) -> None:
     """Stores which message shows the run now (one short write: 200 may finish at once)."""
     assert run.id is not None
-    await services.db.write_sync(partial(set_run_message, run_id=run.id, message_id=message_id))
+    await services.db.write_sync(
+        partial(set_run_message, run_id=run.id, message_id=message_id, result=result)
+    )
     run.message_id = message_id

@@ -84,7 +84,10 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
     if found is None:
         out.toast = t.get(lang, "question.invalid")
     elif tap.unseen is not None:
-        out.run, out.result = found.run, tap.unseen  # finished, but the bot died before showing it
+        # Finished, but the bot died before showing it: show it now. This press is not
+        # stored (the run was over), so the toast says so rather than passing for saved.
+        out.run, out.result = found.run, tap.unseen
+        out.toast = t.get(lang, "question.run_over")
     elif found.run.status != IN_PROGRESS:
         out.toast = t.get(lang, "question.run_over")
     elif item_id != found.run.current_item or not _valid_option(
@@ -99,7 +102,7 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
     if out.run is None:
         return  # forged, foreign or finished: the toast said so; the message stays as it is
     if out.result is not None:
-        await _deliver_result(ctx, chat_id, message_id, out.result, lang, out.run)
+        await deliver_result(ctx, chat_id, message_id, out.result, lang, out.run)
         return
     if out.run.current_item is None:
         return
@@ -158,10 +161,10 @@ async def _record(
     out.result = result
 
 
-async def _deliver_result(
-    ctx: DTeamContext, chat_id: int, message_id: int, result: Result, lang: str, run: Run
+async def deliver_result(
+    ctx: DTeamContext, chat_id: int, message_id: int | None, result: Result, lang: str, run: Run
 ) -> None:
-    """Shows the result in the question's place, then the chart and the profile card.
+    """Shows the result in the question's place (or anew), then the chart and the profile card.
 
     Three messages, no more: Telegram tolerates a burst of about three per chat.
     """
@@ -194,7 +197,7 @@ async def _deliver_result(
         ),
     )
     if card is not None:  # shown: a repeated tap on the last question must not show it again
-        await remember_message(services, run, card.message_id)
+        await remember_message(services, run, card.message_id, result=True)
 
 
 async def _counted_for(services: Services, run: Run, lang: str) -> str | None:

@@ -30,11 +30,14 @@ from handlers.flow import (
 from handlers.moderation import title_of
 from handlers.offer import offer_sessions
 from handlers.press import button
+from handlers.questionnaire import deliver_result
 from handlers.sending import edit_or_send, send
 from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant, set_consent, set_joined, set_language
-from storage.runs import active_run, latest_finished_run
+from storage.runs import active_run, as_classification, get_result, latest_finished_run
+from storage.taps import result_unseen
 from storage.workshops import OPEN, get_workshop_by_code
+from typology.scoring import Result as Classification
 
 log = logging.getLogger(__name__)
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -71,6 +74,7 @@ class _Start:
         self.running: Run | None = None
         self.running_in: Workshop | None = None
         self.finished: Run | None = None
+        self.unseen: Classification | None = None  # its result, if the bot died before the card
 
 
 async def cmd_start(update: Update, ctx: DTeamContext) -> None:
@@ -103,6 +107,12 @@ async def cmd_start(update: Update, ctx: DTeamContext) -> None:
                     await set_joined(session, participant=participant, workshop_id=linked.id)
         found.joined = await joined_open(session, participant)
         found.finished = await latest_finished_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        if found.finished is not None and result_unseen(found.finished):
+            assert found.finished.id is not None
+            row = await get_result(session, run_id=found.finished.id)
+            if row is not None:
+                version = found.finished.questionnaire_version
+                found.unseen = as_classification(row, questionnaire_version=version)
     if found.notice:
         await send(ctx, chat.id, found.notice)
     await _answer_start(ctx, chat.id, user.id, participant, lang, found)
@@ -128,6 +138,9 @@ async def _answer_start(
     if f.joined is None and await offer_sessions(ctx, chat_id, user_id, participant, lang):
         return
     if f.finished is not None and (linked is None or f.finished.workshop_id == linked.id):
+        if f.unseen is not None:  # stored, but the bot died before the card: show it now
+            await deliver_result(ctx, chat_id, None, f.unseen, lang, f.finished)
+            return
         t = ctx.services.texts
         await send(
             ctx,

@@ -63,6 +63,12 @@ _PARTICIPANT = select(Participant).where(col(Participant.telegram_id) == bindpar
 _SET_MESSAGE = (
     update(Run).where(col(Run.id) == bindparam("run_id")).values(message_id=bindparam("shown"))
 )
+# The result card shown: updated_at moves past finished_at (see result_unseen).
+_SET_RESULT_MESSAGE = (
+    update(Run)
+    .where(col(Run.id) == bindparam("run_id"))
+    .values(message_id=bindparam("shown"), updated_at=bindparam("now"))
+)
 _LIVE_DIRTY = (
     update(Workshop).where(col(Workshop.id) == bindparam("workshop_id")).values(live_dirty=True)
 )
@@ -196,6 +202,25 @@ def write_answer(
     return Written.DONE
 
 
-def set_run_message(session: Session, *, run_id: int, message_id: int) -> None:
+def set_run_message(
+    session: Session, *, run_id: int, message_id: int, result: bool = False
+) -> None:
     """Remembers the private message that shows the run's current question (or its result)."""
+    if result:
+        params = {"run_id": run_id, "shown": message_id, "now": utcnow()}
+        session.connection().execute(_SET_RESULT_MESSAGE, params)
+        return
     session.connection().execute(_SET_MESSAGE, {"run_id": run_id, "shown": message_id})
+
+
+def result_unseen(run: Run) -> bool:
+    """Tells whether a finished run's result card was never shown (the bot died before).
+
+    Finishing sets updated_at and finished_at to the same instant; showing the card moves
+    updated_at on (set_run_message with result=True), and nothing else touches a finished run's.
+    """
+    return (
+        run.status == FINISHED
+        and run.finished_at is not None
+        and (run.updated_at == run.finished_at)
+    )

@@ -72,6 +72,8 @@ class PersonModel:
     trail: list[str] = field(default_factory=list)  # kinds of steps since the last result
     results: int = 0
     accepted: dict[int, dict[str, str]] = field(default_factory=dict)  # run -> item -> option
+    # Presses the bot never answered (it was killed): each may or may not have been stored.
+    unsure: dict[int, dict[str, set[str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -145,7 +147,17 @@ class Walker:
         # Titles as the bot shows them on a button (plain text: no HTML there).
         return next((s for s in self.sessions if s.title in label), None)
 
+    @property
+    def database_url(self) -> str:
+        """The database the bot writes to, read by the checks."""
+        return self.bot.settings.database_url
+
     # --- waiting --------------------------------------------------------------------------
+
+    async def answered(self, query: str) -> dict[str, object] | None:
+        """Waits until the bot answered a press; returns the answer (None: never answered)."""
+        await self.sandbox.wait_for_answer(query, self.timeout)
+        return self.sandbox.callback_answer(query)
 
     async def settle(self, user_id: int) -> None:
         """Waits until the bot has handled everything this user sent (a probe press)."""
@@ -273,23 +285,34 @@ class Walker:
         self.coverage.buttons[kind] += 1
         self.note(p, f"press {kind}" if message is with_buttons[-1] else f"press {kind} (old)")
         query = self.sandbox.press_button(p.user_id, message.message_id, data)
-        await self.sandbox.wait_for_answer(query, self.timeout)
+        await self.answered(query)
         await self.settle(p.user_id)
-        answer = self.sandbox.callback_answer(query) or {}
-        self.after_press(p, button, answer)
+        self.after_press(p, button, query)
 
-    def after_press(self, p: PersonModel, button: dict[str, str], answer: dict[str, object]):  # type: ignore[no-untyped-def]
+    def after_press(self, p: PersonModel, button: dict[str, str], query: str) -> None:
+        """Updates the model of the person from what the bot answered to a press."""
         data = button["callback_data"]
+        answer = self.sandbox.callback_answer(query)
+        if answer is None:  # never answered: the bot died with it, or it comes again later
+            self.unsure(p, data)
+            return
         chosen = self.choice_for(button)
         if chosen is not None and chosen.open:
             p.intent = chosen.name
         elif button.get("text", "") in SOLO_LABELS:
             p.intent = None
         elif data == "d:yes":
-            p.intent, p.told, p.accepted = None, {}, {}
+            p.intent, p.told, p.accepted, p.unsure = None, {}, {}, {}
         elif data.startswith("a:") and not answer.get("text"):
             _, run, item, option = data.split(":")
             p.accepted.setdefault(int(run), {})[item] = option
+            p.unsure.get(int(run), {}).pop(item, None)
+
+    def unsure(self, p: PersonModel, data: str) -> None:
+        """Notes an answer press that may or may not have been stored."""
+        if data.startswith("a:"):
+            _, run, item, option = data.split(":")
+            p.unsure.setdefault(int(run), {}).setdefault(item, set()).add(option)
 
     def collect_results(self, p: PersonModel, mark: int) -> None:
         """Records each result the person was shown in this step, for the session it counts."""
@@ -341,9 +364,9 @@ class Walker:
             query = self.sandbox.press_button(
                 p.user_id, newest.message_id, button["callback_data"]
             )
-            await self.sandbox.wait_for_answer(query, self.timeout)
+            await self.answered(query)
             await self.settle(p.user_id)
-            self.after_press(p, button, self.sandbox.callback_answer(query) or {})
+            self.after_press(p, button, query)
         raise WalkFailure(f"seed {self.seed}: user {p.user_id} got no result in 60 presses")
 
     def pick_forward(self, message: StoredMessage) -> dict[str, str] | None:
@@ -383,6 +406,10 @@ class Walker:
                 )
             await self.check_live(s, {k: v for k, v in expected.items() if v})
         await self.check_answers()
+        self.check_refused()
+
+    def check_refused(self) -> None:
+        """No Bot API call got a 4xx, except "message is not modified" (success to the bot)."""
         refused = [
             (c.method, c.status, c.description)
             for c in self.sandbox.calls
@@ -414,7 +441,7 @@ class Walker:
 
     async def stored_types(self, s: SessionModel) -> Counter[str]:
         """Each participant's latest finished run in the session, by type, from the database."""
-        db = Database(self.bot.settings.database_url)
+        db = Database(self.database_url)
         try:
             async with db.read() as session:
                 workshop = (
@@ -435,7 +462,7 @@ class Walker:
 
     async def check_answers(self) -> None:
         """Stored answers of every finished run equal the presses the bot accepted last."""
-        db = Database(self.bot.settings.database_url)
+        db = Database(self.database_url)
         try:
             async with db.read() as session:
                 rows = (
@@ -462,7 +489,12 @@ class Walker:
             if person is None:
                 continue
             pressed = person.accepted.get(run_id, {})
-            if answers != pressed:
+            unsure = person.unsure.get(run_id, {})
+            if any(
+                answers.get(item) != pressed.get(item)
+                and answers.get(item) not in unsure.get(item, set())
+                for item in answers.keys() | pressed.keys()
+            ):
                 raise WalkFailure(
                     f"seed {self.seed}: run {run_id} of {telegram_id} stores {answers}, "
                     f"the accepted presses were {pressed}"
