@@ -125,17 +125,17 @@ def build_application(
         rate_limiter=limiter,
         pool_size=settings.concurrency + 8,
     )
+    processor = PerUserProcessor(
+        settings.concurrency,
+        on_done=metrics.observe,
+        on_dropped=dropped_notice(services, metrics.dropped),
+    )
+    bot.gate_floods(processor.refuses)  # polling: a flood is dropped before it is parsed
     app = (
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=DTeamContext))
-        .concurrent_updates(
-            PerUserProcessor(
-                settings.concurrency,
-                on_done=metrics.observe,
-                on_dropped=dropped_notice(services, metrics.dropped),
-            )
-        )
+        .concurrent_updates(processor)
         .build()
     )
     app.bot_data[SERVICES_KEY] = services

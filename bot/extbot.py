@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dtm
 import ipaddress
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +30,12 @@ class DTeamBot(ExtBot[Any]):
     Telegram refuses an answer to a button press after about 15 s; the answer only stops the
     client's spinner, so the handler must go on and show the next question anyway.
     """
+
+    _flood_gate: Callable[[dict[str, Any]], bool] | None = None
+
+    def gate_floods(self, refuses: Callable[[dict[str, Any]], bool]) -> None:
+        """Lets refuses (the update processor's) drop a flood's updates before they are parsed."""
+        self._flood_gate = refuses
 
     async def get_updates(
         self,
@@ -69,7 +75,7 @@ class DTeamBot(ExtBot[Any]):
             pool_timeout=pool_timeout,
             api_kwargs=api_kwargs,
         )
-        updates = parse_batch(result, self)
+        updates = parse_batch(result, self, self._flood_gate)
         for update in updates:
             self.insert_callback_data(update)
         return updates

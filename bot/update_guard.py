@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dtm
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Bot, Message, Update, User
@@ -73,19 +74,30 @@ def parsed(raw: dict[str, Any], bot: Bot | None) -> tuple[Update, str | None]:
     return Update.de_json({"update_id": raw["update_id"]}, bot), problem
 
 
-def parse_batch(result: object, bot: Bot) -> tuple[Update, ...]:
+def parse_batch(
+    result: object, bot: Bot, refuses: Callable[[dict[str, Any]], bool] | None = None
+) -> tuple[Update, ...]:
     """Parses a getUpdates result update by update, each once.
 
     A malformed update comes back empty (only its id), so that the offset moves past it; an
-    entry without an integer update_id, which cannot be confirmed anyway, is dropped.
+    entry without an integer update_id, which cannot be confirmed anyway, is dropped. An
+    update that `refuses` drops (a flood) is not parsed at all; if it is the batch's last, an
+    empty one stands in for it, so that the offset still moves past it.
     """
     if not isinstance(result, list):
         log.warning("getUpdates answered %s instead of a list; ignored", type(result).__name__)
         return ()
     updates: list[Update] = []
+    last_refused: int | None = None
     for raw in result:
         if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
             log.warning("dropped an update without an integer update_id")
             continue
+        if refuses is not None and refuses(raw):
+            last_refused = raw["update_id"]
+            continue
+        last_refused = None
         updates.append(parsed(raw, bot)[0])
+    if last_refused is not None:
+        updates.append(Update.de_json({"update_id": last_refused}, bot))
     return tuple(updates)

@@ -12,6 +12,7 @@ from telegram import Bot, Update
 
 from bot.metrics import METRICS_KEY, Metrics
 from bot.monitor import AnyApp, add_monitor_routes, serving
+from bot.processor import PerUserProcessor
 from bot.runner import _stop_on_signals, running_app
 from bot.settings import Settings, SettingsError
 from bot.update_guard import parsed
@@ -86,6 +87,9 @@ class Receiver:
             data = await request.json()
             if not isinstance(data, dict) or type(data.get("update_id")) is not int:
                 raise ValueError("no integer update_id")
+            processor = self.application.update_processor
+            if isinstance(processor, PerUserProcessor) and processor.refuses(data):
+                return Update.de_json({"update_id": data["update_id"]}, None)  # a flood's
             # A malformed update becomes an empty one and is answered 200: a retry could never
             # succeed, and Telegram would hold back the chat's later updates behind it.
             update, _ = parsed(data, self.application.bot)
