@@ -7,10 +7,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application
 
+import bot.scheduler
+import handlers.timed
 from bot.runner import running_app
 from bot.settings import Settings
 from handlers.context import DTeamContext
@@ -48,6 +51,19 @@ class FakeClock:
     def set(self, when: datetime) -> None:
         """Moves the clock to when."""
         self.now = when
+
+
+def hand_swept_clock(monkeypatch: pytest.MonkeyPatch, now: datetime = T0) -> FakeClock:
+    """Installs a FakeClock as the timeline's now() and stops the bot's own sweeps.
+
+    The test sweeps by hand; the bot's periodic sweep, and the one at start-up, would race it
+    for the rows it counts.
+    """
+    fake = FakeClock(now)
+    monkeypatch.setattr(handlers.timed, "utcnow", fake)
+    monkeypatch.setattr(bot.scheduler, "SWEEP_SECONDS", 3600.0)
+    monkeypatch.setattr(bot.scheduler, "FIRST_SWEEP_SECONDS", 3600.0)
+    return fake
 
 
 @asynccontextmanager

@@ -6,8 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-import bot.scheduler
-import handlers.timed
 from sandbox.server import BotApiServer
 from tests.e2e.harness import BotProcess, Person, make_settings
 from tests.e2e.schedule_helpers import (
@@ -17,6 +15,7 @@ from tests.e2e.schedule_helpers import (
     SCHEDULE,
     FakeClock,
     add_group,
+    hand_swept_clock,
     live_bot,
     make_workshop,
     run_sweep,
@@ -123,11 +122,7 @@ async def test_an_allowed_group_and_an_operators_moderator_reach_the_channel(
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(handlers.timed, "utcnow", fake)
-    monkeypatch.setattr(bot.scheduler, "SWEEP_SECONDS", 3600.0)  # the test sweeps by hand
-    monkeypatch.setattr(bot.scheduler, "FIRST_SWEEP_SECONDS", 3600.0)
-    return fake
+    return hand_swept_clock(monkeypatch)
 
 
 @pytest.mark.parametrize("allowed", [False, True])

@@ -16,8 +16,6 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import SQLModel
 
-import bot.scheduler
-import handlers.timed
 from bot.settings import Settings
 from handlers.context import SERVICES_KEY, DTeamContext, Services
 from handlers.retention import sweep_retention
@@ -33,6 +31,7 @@ from tests.e2e.schedule_helpers import (
     MODERATOR,
     FakeClock,
     add_group,
+    hand_swept_clock,
     live_bot,
     make_workshop,
     rows,
@@ -50,11 +49,7 @@ SOLO = (7730004, "Dietlinde")
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock(NOW)
-    monkeypatch.setattr(handlers.timed, "utcnow", fake)
-    monkeypatch.setattr(bot.scheduler, "SWEEP_SECONDS", 3600.0)  # the test sweeps by hand
-    monkeypatch.setattr(bot.scheduler, "FIRST_SWEEP_SECONDS", 3600.0)
-    return fake
+    return hand_swept_clock(monkeypatch, NOW)
 
 
 @pytest.fixture

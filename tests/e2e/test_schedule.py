@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 import bot.scheduler
-import handlers.timed
 from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.models import Answer, Participant, Result, Run, Workshop
@@ -25,6 +24,7 @@ from tests.e2e.schedule_helpers import (
     FakeClock,
     add_group,
     count,
+    hand_swept_clock,
     live_bot,
     make_workshop,
     rows,
@@ -35,12 +35,7 @@ from tests.e2e.schedule_helpers import (
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(handlers.timed, "utcnow", fake)
-    monkeypatch.setattr(bot.scheduler, "SWEEP_SECONDS", 3600.0)  # tests sweep by hand
-    # Nor at start-up: a sweep of the bot's own racing the test's sweep would win rows it counts.
-    monkeypatch.setattr(bot.scheduler, "FIRST_SWEEP_SECONDS", 3600.0)
-    return fake
+    return hand_swept_clock(monkeypatch)
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-import bot.scheduler
-import handlers.timed
 from bot.settings import Settings
 from sandbox.server import BotApiServer
 from storage.database import Database
@@ -22,6 +20,7 @@ from tests.e2e.schedule_helpers import (
     FakeClock,
     add_group,
     count,
+    hand_swept_clock,
     live_bot,
     make_workshop,
     rows,
@@ -31,11 +30,7 @@ from tests.e2e.schedule_helpers import (
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(handlers.timed, "utcnow", fake)
-    monkeypatch.setattr(bot.scheduler, "SWEEP_SECONDS", 3600.0)  # the test sweeps by hand
-    monkeypatch.setattr(bot.scheduler, "FIRST_SWEEP_SECONDS", 3600.0)
-    return fake
+    return hand_swept_clock(monkeypatch)
 
 
 @pytest.fixture

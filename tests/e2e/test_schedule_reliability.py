@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-import bot.scheduler
-import handlers.timed
 from bot.settings import Settings
 from handlers.timed import schedule_jobs
 from sandbox.server import BotApiServer
@@ -27,6 +25,7 @@ from tests.e2e.schedule_helpers import (
     add_group,
     add_joined,
     count,
+    hand_swept_clock,
     live_bot,
     make_workshop,
     rows,
@@ -39,12 +38,7 @@ REMINDER = "beginnt am"
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(handlers.timed, "utcnow", fake)
-    monkeypatch.setattr(bot.scheduler, "SWEEP_SECONDS", 3600.0)
-    # Nor at start-up: a sweep of the bot's own racing the test's sweep would win rows it counts.
-    monkeypatch.setattr(bot.scheduler, "FIRST_SWEEP_SECONDS", 3600.0)
-    return fake
+    return hand_swept_clock(monkeypatch)
 
 
 @pytest.fixture
