@@ -20,9 +20,9 @@ from typology.questionnaire import (
     CURRENT_VERSION,
     VERSION_PATHS,
     Questionnaire,
-    load_questionnaire,
+    load_questionnaires,
 )
-from typology.scoring import Classifier, load_model
+from typology.scoring import Classifier, load_models
 from typology.synthetic import SAMPLE_SEED, Noise, prototype_matrix
 from typology.types import TYPES, TypeId
 
@@ -97,9 +97,8 @@ def _pct(x: float) -> str:
 def synthetic_report(*, n: int = RESPONDENTS, seed: int = SAMPLE_SEED) -> str:
     """Every questionnaire version side by side on synthetic prototype respondents."""
     versions = _versions()
-    loaded = {
-        v: (load_questionnaire(version=v), load_model(questionnaire_version=v)) for v in versions
-    }
+    questionnaires, models = load_questionnaires(), load_models()
+    loaded = {v: (questionnaires[v], models[v]) for v in versions}
     main = {v: evaluate_synthetic(*loaded[v], NOISE, n=n, seed=seed) for v in versions}
     sweep = {
         (v, sd): evaluate_synthetic(*loaded[v], Noise(item_sd=sd), n=n, seed=seed).recovery

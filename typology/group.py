@@ -52,7 +52,6 @@ class GroupAnalysis:
     """
 
     n: int
-    counted: int
     k_threshold: int
     below_threshold: bool
     needed: int
@@ -66,6 +65,11 @@ class GroupAnalysis:
     mixed: int = 0  # members whose result was a mixed type
     top_goals: list[str] = field(default_factory=list)  # dimensions, highest mean first
     bottom_goals: list[str] = field(default_factory=list)  # dimensions, lowest mean first
+
+    @property
+    def counted(self) -> int:
+        """How many finishers the composition counts (0 below the threshold)."""
+        return sum(self.counts.values())
 
 
 def goal_extremes(
@@ -156,7 +160,7 @@ def analyse(
     total = len(members)
     if total < k_threshold:
         return GroupAnalysis(
-            total, 0, k_threshold, True, k_threshold - total, {}, {}, None, [], [], {}, {}
+            total, k_threshold, True, k_threshold - total, {}, {}, None, [], [], {}, {}
         )
     members = disclosed(members, k_threshold)
     n = len(members)
@@ -179,7 +183,6 @@ def analyse(
     top, bottom = goal_extremes(mean_profile)
     return GroupAnalysis(
         n=total,
-        counted=n,
         k_threshold=k_threshold,
         below_threshold=False,
         needed=0,
