@@ -23,7 +23,7 @@ SKIP = "x"  # the "no answer" option of context questions
 def aggregate_of(services: Services, members: list[Member]) -> dict[str, Any]:
     """Returns the group analysis as plain JSON values (what survives the purge)."""
     analysis = analyse(members, k_threshold=services.privacy_threshold)
-    data = dataclasses.asdict(analysis)
+    data = {**dataclasses.asdict(analysis), "counted": analysis.counted}  # a property, not a field
     return _plain(data)  # type: ignore[no-any-return]
 
 
