@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -253,13 +253,18 @@ async def export_rows(session: AsyncSession, *, workshop_id: int) -> Iterator[Ex
     )
 
 
-async def reset_workshop(session: AsyncSession, *, workshop_id: int) -> int:
-    """Deletes every run of the workshop with its answers and results; returns runs deleted."""
-    runs = select(col(Run.id)).where(col(Run.workshop_id) == workshop_id).scalar_subquery()
+async def delete_runs(session: AsyncSession, *where: ColumnElement[bool]) -> int:
+    """Deletes the runs matching `where` with their answers and results; returns runs deleted."""
+    runs = select(col(Run.id)).where(*where).scalar_subquery()
     await session.execute(delete(Answer).where(col(Answer.run_id).in_(runs)))
     await session.execute(delete(Result).where(col(Result.run_id).in_(runs)))
-    res = await session.execute(delete(Run).where(col(Run.workshop_id) == workshop_id))
+    res = await session.execute(delete(Run).where(*where))
     return int(getattr(res, "rowcount", 0) or 0)
+
+
+async def reset_workshop(session: AsyncSession, *, workshop_id: int) -> int:
+    """Deletes every run of the workshop with its answers and results; returns runs deleted."""
+    return await delete_runs(session, col(Run.workshop_id) == workshop_id)
 
 
 async def finished_workshop_ids(session: AsyncSession, *, participant_id: int) -> set[int]:

@@ -9,12 +9,11 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.groups import delete_runs, reset_workshop
 from storage.models import (
-    Answer,
     Delivery,
     Participant,
     ProcessedUpdate,
-    Result,
     Run,
     ScheduledMessage,
     Workshop,
@@ -55,7 +54,9 @@ async def workshops_holding_data(session: AsyncSession) -> list[Held]:
         select(Workshop).where(
             or_(
                 col(Workshop.purged_at).is_(None),
-                col(Workshop.id).in_(list(last_run) + list(last_join)),
+                # Subqueries, not a list of ids: SQLite binds only so many parameters.
+                col(Workshop.id).in_(select(col(Run.workshop_id))),
+                col(Workshop.id).in_(select(col(Participant.joined_workshop_id))),
                 col(Workshop.id).in_(delivered),
             )
         )
@@ -82,10 +83,7 @@ async def purge_workshop(session: AsyncSession, *, workshop_id: int, now: dateti
     recipient), and participants' pending joins. An open workshop is closed as well, so that
     nobody adds to a purged session. The aggregate in Workshop.aggregate stays.
     """
-    runs = select(col(Run.id)).where(col(Run.workshop_id) == workshop_id)
-    await session.execute(delete(Answer).where(col(Answer.run_id).in_(runs)))
-    await session.execute(delete(Result).where(col(Result.run_id).in_(runs)))
-    res = await session.execute(delete(Run).where(col(Run.workshop_id) == workshop_id))
+    deleted = await reset_workshop(session, workshop_id=workshop_id)
     messages = select(col(ScheduledMessage.id)).where(
         col(ScheduledMessage.workshop_id) == workshop_id
     )
@@ -105,20 +103,14 @@ async def purge_workshop(session: AsyncSession, *, workshop_id: int, now: dateti
             live_dirty=False,
         )
     )
-    return int(getattr(res, "rowcount", 0) or 0)
+    return deleted
 
 
 async def purge_loose_runs(session: AsyncSession, *, idle_before: datetime) -> int:
     """Deletes runs outside any workshop (solo, or cut loose) idle since before idle_before."""
-    old = select(col(Run.id)).where(
-        col(Run.workshop_id).is_(None), col(Run.updated_at) < idle_before
+    return await delete_runs(
+        session, col(Run.workshop_id).is_(None), col(Run.updated_at) < idle_before
     )
-    await session.execute(delete(Answer).where(col(Answer.run_id).in_(old)))
-    await session.execute(delete(Result).where(col(Result.run_id).in_(old)))
-    res = await session.execute(
-        delete(Run).where(col(Run.workshop_id).is_(None), col(Run.updated_at) < idle_before)
-    )
-    return int(getattr(res, "rowcount", 0) or 0)
 
 
 async def forget_idle_participants(session: AsyncSession, *, idle_before: datetime) -> int:
