@@ -156,22 +156,26 @@ class PerUserProcessor(BaseUpdateProcessor):
         if type(user) is not int or type(chat_id) is not int:
             return False
         group = chat_id if chat.get("type") != "private" else None
-        for key, bound in ((user, self._bounds[0]), (group, self._bounds[1])):
-            if key is not None and self._pending.get(key, 0) >= bound:
-                self._log_drop(raw, key, "user" if key == user else "group")
-                if self._on_dropped is not None:
-                    self._on_dropped(raw)
-                return True
-        return False
+        if not self._full(raw, user, group):
+            return False
+        if self._on_dropped is not None:
+            self._on_dropped(raw)
+        return True
 
     def _flooding(self, update: object) -> bool:
         return any(key in self._dropped for key in _keys(update) if key is not None)
 
-    def _admit(self, update: object, user: int | None, group: int | None) -> bool:
+    def _full(self, update: object, user: int | None, group: int | None) -> bool:
+        """True (and the drop logged) if the sender's or the group's queue is at its bound."""
         for key, bound in ((user, self._bounds[0]), (group, self._bounds[1])):
             if key is not None and self._pending.get(key, 0) >= bound:
                 self._log_drop(update, key, "user" if key == user else "group")
-                return False
+                return True
+        return False
+
+    def _admit(self, update: object, user: int | None, group: int | None) -> bool:
+        if self._full(update, user, group):
+            return False
         for key in {user, group} - {None}:
             assert key is not None
             self._pending[key] = self._pending.get(key, 0) + 1
