@@ -12,15 +12,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from handlers import timed_summary
 from handlers.context import DTeamContext, Services
 from handlers.timed import clock, config_of
+from handlers.timed_actions import purge_one
 from storage.models import Workshop
 from storage.retention import (
     forget_idle_participants,
     forget_processed_updates,
     purge_loose_runs,
-    purge_workshop,
     workshops_holding_data,
 )
 from storage.workshops import CLOSED
@@ -53,25 +52,12 @@ class Swept:
         )
 
 
-def retention_of(services: Services, workshop: Workshop) -> timedelta:
-    """Returns how long a workshop's data is kept: its own setting, never beyond the cap."""
-    cap = timedelta(days=services.retention_days)
-    return min(config_of(services, workshop.settings).retention, cap)
-
-
 def purge_due(services: Services, workshop: Workshop, last_activity: datetime) -> datetime:
     """Returns when a workshop's personal data goes: after its close, or after it fell idle."""
     closed = workshop.status == CLOSED and workshop.closed_at is not None
     ended = workshop.closed_at if closed and workshop.closed_at else last_activity
-    return ended + retention_of(services, workshop)
-
-
-async def purge_one(services: Services, workshop: Workshop, now: datetime) -> int:
-    """Keeps the workshop's aggregate, then deletes its personal data; returns runs deleted."""
-    assert workshop.id is not None
-    await timed_summary.store_aggregate(services, workshop, only_if_missing=True)
-    async with services.db.write() as session:
-        return await purge_workshop(session, workshop_id=workshop.id, now=now)
+    # Config caps a session's own retention= at DTEAM_RETENTION_DAYS.
+    return ended + config_of(services, workshop.settings).retention
 
 
 async def job_retention(ctx: DTeamContext) -> None:

@@ -280,10 +280,16 @@ async def _retention(
     if kind is Kind.RETENTION_NOTICE:
         return await _notice(ctx, workshop, purge_at, config)
     # The same purge as the retention sweep (handlers/retention.py), which retries it if it fails.
-    await timed_summary.store_aggregate(ctx.services, workshop, only_if_missing=True)
-    async with ctx.services.db.write() as session:
-        runs = await purge_workshop(session, workshop_id=workshop.id, now=now())  # type: ignore[arg-type]
+    runs = await purge_one(ctx.services, workshop, now())
     return Step(SENT, f"deleted {runs} runs with their answers; aggregate kept")
+
+
+async def purge_one(services: Services, workshop: Workshop, now: datetime) -> int:
+    """Keeps the workshop's aggregate, then deletes its personal data; returns runs deleted."""
+    assert workshop.id is not None
+    await timed_summary.store_aggregate(services, workshop, only_if_missing=True)
+    async with services.db.write() as session:
+        return await purge_workshop(session, workshop_id=workshop.id, now=now)
 
 
 async def _notice(
