@@ -89,14 +89,12 @@ class Driver:
         old = chat.members.get(user_id, Member(user, "left"))
         new = Member(user, status, dict(rights))
         chat.members[user_id] = new
-        actor = self._actor(chat, by_user_id)
+        body = self._member_update(chat, self._actor(chat, by_user_id), old, new)
         for bot in self.world.bots.values():
             me = chat.members.get(bot.user.id)
             if me is None or me.status not in ("administrator", "creator"):
                 continue
-            body = {"chat": chat.to_api(), "from": actor.to_api(), "date": self.world.now()}
-            body.update(old_chat_member=old.to_api(), new_chat_member=new.to_api())
-            bot.updates.push({"chat_member": body})
+            bot.updates.push({"chat_member": dict(body)})
         return new.to_api()
 
     def block_bot(self, user_id: int, blocked: bool = True, token: str | None = None) -> None:
@@ -111,10 +109,18 @@ class Driver:
         user = self.world.user(user_id)
         chat = self.world.private_chat(user)
         old, new = ("member", "kicked") if blocked else ("kicked", "member")
-        old_member, new_member = Member(bot.user, old).to_api(), Member(bot.user, new).to_api()
-        body = {"chat": chat.to_api(), "from": user.to_api(), "date": self.world.now()}
-        body.update(old_chat_member=old_member, new_chat_member=new_member)
+        body = self._member_update(chat, user, Member(bot.user, old), Member(bot.user, new))
         bot.updates.push({"my_chat_member": body})
+
+    def _member_update(self, chat: Chat, actor: User, old: Member, new: Member) -> JSON:
+        """The body of a chat_member or my_chat_member update."""
+        return {
+            "chat": chat.to_api(),
+            "from": actor.to_api(),
+            "date": self.world.now(),
+            "old_chat_member": old.to_api(),
+            "new_chat_member": new.to_api(),
+        }
 
     def migrate_group(self, old_id: int, new_id: int, by_user_id: int | None = None) -> None:
         """Upgrade a group to a supergroup; sends to the old id then fail with 400 migrate."""
@@ -308,9 +314,7 @@ class Driver:
         old = chat.members.get(bot.user.id, Member(bot.user, "left"))
         new = Member(bot.user, status)
         chat.members[bot.user.id] = new
-        body = {"chat": chat.to_api(), "from": user.to_api(), "date": self.world.now()}
-        body.update(old_chat_member=old.to_api(), new_chat_member=new.to_api())
-        bot.updates.push({"my_chat_member": body})
+        bot.updates.push({"my_chat_member": self._member_update(chat, user, old, new)})
         if chat.type != "channel":
             service = self._user_message(
                 bot, user, chat, extra={"new_chat_members": [bot.user.to_api()]}
