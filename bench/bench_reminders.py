@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import bot.scheduler
 from bot.runner import running_app
 from bot.settings import load_settings
-from handlers.broadcast import DEFAULT_RATE
-from handlers.context import SERVICES_KEY, DTeamContext, Services
-from handlers.timed import CLOCK_KEY, sweep
-from handlers.timeline import Config, plan
+from handlers.core.context import SERVICES_KEY, DTeamContext, Services
+from handlers.timeline.broadcast import DEFAULT_RATE
+from handlers.timeline.plan import Config, plan
+from handlers.timeline.timed import CLOCK_KEY, sweep
 from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.migrate import migrate

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
 
-# Callback data both the bare bot and D-Team use (handlers/callbacks.py): consent and answer
+# Callback data both the bare bot and D-Team use (handlers/core/callbacks.py): consent and answer
 # buttons lead forward; the final message (D-Team's profile card) has a button to start again.
 FORWARD = ("c", "a:")
 AGAIN = "n"

@@ -17,24 +17,12 @@ from bot.logs import redact_secrets
 from bot.metrics import METRICS_KEY, CountingRateLimiter, Metrics
 from bot.processor import PerUserProcessor, dropped_notice
 from bot.settings import Settings
-from handlers import (
-    cards,
-    errors,
-    info,
-    live,
-    moderation,
-    moderator_tools,
-    offer,
-    permissions,
-    questionnaire,
-    schedule,
-    session,
-    start,
-    summary,
-    teams,
-)
-from handlers.context import SERVICES_KEY, DTeamContext, Services
-from handlers.i18n import Texts
+from handlers import core, journey, timeline, websession
+from handlers.core import errors
+from handlers.core.context import SERVICES_KEY, DTeamContext, Services
+from handlers.core.i18n import Texts
+from handlers.journey import info
+from handlers.websession import live
 from storage.database import Database
 from typology.profiles import load_profiles
 from typology.questionnaire import load_questionnaire, load_questionnaires
@@ -86,18 +74,11 @@ def all_handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
     """Returns every handler in the order they are tried. Order matters!"""
     return [
         *info.guards(),  # first: catches buttons with empty data (see its docstring)
-        *start.handlers(),
-        *questionnaire.handlers(),
-        *cards.handlers(),  # the profile card's "more" button
-        *offer.handlers(),
-        # Web-session moderation: group commands, reset and share-name buttons, migration.
-        *moderation.handlers(),
-        *session.handlers(),
-        *summary.handlers(),
-        *teams.handlers(),
-        *moderator_tools.handlers(),
-        *permissions.handlers(),  # chat_member updates: drops a demoted admin's cached rights
-        *schedule.handlers(),  # /schedule, /unschedule, /reminders and the opt-out button
+        *journey.handlers(),
+        # Group commands asked privately, migration, and chat_member updates (cached rights).
+        *core.handlers(),
+        *websession.handlers(),
+        *timeline.handlers(),  # /schedule, /unschedule, /reminders and the opt-out button
         *info.handlers(),
         # Catch-alls last: they answer whatever no feature handled.
         *info.fallbacks(),

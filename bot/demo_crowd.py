@@ -18,7 +18,7 @@ from typology.questionnaire import Questionnaire
 from typology.synthetic import generate_matrix
 from typology.types import TYPES
 
-SKIP = "x"  # "no answer" on optional context questions (handlers.render.SKIP)
+SKIP = "x"  # "no answer" on optional context questions (handlers.core.render.SKIP)
 
 
 def answer_sheets(q: Questionnaire, n: int, *, seed: int = 7) -> list[dict[str, str]]:

@@ -9,7 +9,7 @@ from typing import Any
 from telegram.error import RetryAfter
 
 from bot.pacing import Callback, PacedRateLimiter
-from handlers.outcome import Outcome
+from handlers.core.outcome import Outcome
 from storage.database import Database
 from storage.health import count_finished_participants
 

@@ -12,7 +12,7 @@ from telegram.ext import Application
 
 from bot.metrics import METRICS_KEY, Metrics
 from bot.settings import Settings
-from handlers.context import SERVICES_KEY, Services
+from handlers.core.context import SERVICES_KEY, Services
 from storage.migrate import current_revision
 
 log = logging.getLogger(__name__)

@@ -179,7 +179,7 @@ class _Turn:
     held: bool = True
 
 
-# A mutable object in a context variable, as in handlers/outcome.py: tasks and timers created
+# A mutable object in a context variable, as in handlers/core/outcome.py: tasks and timers created
 # while an update is processed copy the context, so the turn names the task it belongs to.
 _TURN: ContextVar[_Turn | None] = ContextVar("dteam_turn", default=None)
 

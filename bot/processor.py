@@ -22,8 +22,8 @@ from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
 from bot.pacing import Slots, turn
-from handlers import outcome
-from handlers.context import Services
+from handlers.core import outcome
+from handlers.core.context import Services
 
 log = logging.getLogger(__name__)
 

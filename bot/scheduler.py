@@ -8,9 +8,9 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.settings import Settings
-from handlers.context import SERVICES_KEY, Services
-from handlers.retention import job_retention
-from handlers.timed import job_sweep, schedule_jobs
+from handlers.core.context import SERVICES_KEY, Services
+from handlers.timeline.retention import job_retention
+from handlers.timeline.timed import job_sweep, schedule_jobs
 from storage.schedule import pending_rows
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from bot.processor import PerUserProcessor
 from bot.runner import _stop_on_signals, running_app
 from bot.settings import Settings, SettingsError
 from bot.update_guard import parsed
-from handlers import outcome
+from handlers.core import outcome
 
 log = logging.getLogger(__name__)
 

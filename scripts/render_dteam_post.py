@@ -13,8 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handlers.i18n import Texts  # noqa: E402
-from handlers.summary_text import summary_caption, summary_text  # noqa: E402
+from handlers.core.i18n import Texts  # noqa: E402
+from handlers.websession.summary_text import summary_caption, summary_text  # noqa: E402
 from typology.charts import composition_chart  # noqa: E402
 from typology.group import Member, analyse  # noqa: E402
 from typology.profiles import load_profiles  # noqa: E402

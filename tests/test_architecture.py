@@ -112,8 +112,8 @@ def test_no_module_shadows_stdlib_logging() -> None:
         ("typology", "typology", True, "from ..bot import settings", "bot"),
         ("storage", "storage.models", False, "from telegram import Update", "telegram"),
         ("storage", "storage.models", False, "from tests import helpers", "tests"),
-        ("handlers", "handlers.start", False, "from bot.cli import main", "bot.cli"),
-        ("handlers", "handlers.start", False, "from sandbox import server", "sandbox"),
+        ("handlers", "handlers.journey.start", False, "from bot.cli import main", "bot.cli"),
+        ("handlers", "handlers.journey.start", False, "from sandbox import server", "sandbox"),
         ("sandbox", "sandbox.server", False, "import typology", "typology"),
         ("sandbox", "sandbox.server", False, "import_module('storage.db')", "storage.db"),
         ("bot", "bot.cli", False, "import bench.run", "bench.run"),
@@ -130,9 +130,9 @@ def test_checker_catches(
 @pytest.mark.parametrize(
     ("package", "module", "source"),
     [
-        ("handlers", "handlers.start", "from telegram.ext import CommandHandler"),
-        ("handlers", "handlers.start", "from storage.queries import record_answer"),
-        ("handlers", "handlers.start", "from . import keyboards"),
+        ("handlers", "handlers.journey.start", "from telegram.ext import CommandHandler"),
+        ("handlers", "handlers.journey.start", "from storage.queries import record_answer"),
+        ("handlers", "handlers.journey.start", "from . import keyboards"),
         ("storage", "storage.models", "from typology.types import TypeId"),
         ("typology", "typology.group", "import pandas as pd"),
         ("bot", "bot.app", "from handlers import start\nfrom .settings import Settings"),
@@ -141,3 +141,80 @@ def test_checker_catches(
 )
 def test_checker_allows(package: str, module: str, source: str) -> None:
     assert violations(package, source, module, is_package=False) == []
+
+
+# Inside handlers/: features import the shared core, never each other; the timeline alone may
+# use the web session (it posts its summary at the automatic close). The core imports no feature.
+FEATURE_IMPORTS: dict[str, frozenset[str]] = {
+    "core": frozenset({"core"}),
+    "journey": frozenset({"core", "journey"}),
+    "websession": frozenset({"core", "websession"}),
+    "timeline": frozenset({"core", "timeline", "websession"}),
+}
+# Pure modules: planning and rendering that need no Telegram, no database and no I/O.
+PURE_MODULES = ("handlers/timeline/plan.py", "handlers/websession/summary_text.py")
+
+
+def feature_violations(feature: str, source: str, module: str, *, is_package: bool) -> list[str]:
+    """Imports of another handlers feature than FEATURE_IMPORTS allows for `feature`."""
+    problems = []
+    for line, target in imported_modules(source, module, is_package=is_package):
+        parts = target.split(".")
+        if parts[0] != "handlers" or len(parts) < 2:
+            continue
+        if parts[1] not in FEATURE_IMPORTS[feature]:
+            problems.append(f"line {line}: handlers.{feature} must not import {target}")
+    return problems
+
+
+def test_handlers_are_grouped_by_feature() -> None:
+    loose = sorted(
+        path.name for path in (ROOT / "handlers").glob("*.py") if path.name != "__init__.py"
+    )
+    assert not loose, f"modules outside a feature package: {loose}"
+    assert {p.name for p in (ROOT / "handlers").iterdir() if (p / "__init__.py").exists()} == set(
+        FEATURE_IMPORTS
+    )
+
+
+@pytest.mark.parametrize("feature", sorted(FEATURE_IMPORTS))
+def test_feature_import_direction(feature: str) -> None:
+    problems = []
+    for path in sorted((ROOT / "handlers" / feature).rglob("*.py")):
+        found = feature_violations(
+            feature,
+            path.read_text(encoding="utf-8"),
+            module_name(path),
+            is_package=path.name == "__init__.py",
+        )
+        problems.extend(f"{path.relative_to(ROOT)}:{problem}" for problem in found)
+    assert not problems, "imports between features:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("relative", PURE_MODULES)
+def test_pure_modules_need_no_telegram(relative: str) -> None:
+    path = ROOT / relative
+    banned = {"telegram", "sqlmodel", "sqlalchemy", "aiohttp", "storage"}
+    found = [
+        f"line {line}: {target}"
+        for line, target in imported_modules(
+            path.read_text(encoding="utf-8"), module_name(path), is_package=False
+        )
+        if target.split(".")[0] in banned
+    ]
+    assert not found, f"{relative} must stay pure:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("feature", "source", "allowed"),
+    [
+        ("journey", "from handlers.websession import live", False),
+        ("core", "from handlers.journey.start import on_start", False),
+        ("websession", "from handlers.timeline import plan", False),
+        ("timeline", "from handlers.websession import summary", True),
+        ("journey", "from handlers.core.flow import transaction", True),
+    ],
+)
+def test_feature_checker(feature: str, source: str, allowed: bool) -> None:
+    found = feature_violations(feature, source, f"handlers.{feature}.x", is_package=False)
+    assert (found == []) is allowed

@@ -13,11 +13,11 @@ from telegram import Update
 from telegram.ext import Application
 
 import bot.scheduler
-import handlers.timed
+import handlers.timeline.timed
 from bot.runner import running_app
 from bot.settings import Settings
-from handlers.context import DTeamContext
-from handlers.timed import sweep
+from handlers.core.context import DTeamContext
+from handlers.timeline.timed import sweep
 from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.migrate import migrate
@@ -60,7 +60,7 @@ def hand_swept_clock(monkeypatch: pytest.MonkeyPatch, now: datetime = T0) -> Fak
     for the rows it counts.
     """
     fake = FakeClock(now)
-    monkeypatch.setattr(handlers.timed, "utcnow", fake)
+    monkeypatch.setattr(handlers.timeline.timed, "utcnow", fake)
     monkeypatch.setattr(bot.scheduler, "SWEEP_SECONDS", 3600.0)
     monkeypatch.setattr(bot.scheduler, "FIRST_SWEEP_SECONDS", 3600.0)
     return fake

@@ -229,7 +229,7 @@ async def test_bare_start_offers_my_group_despite_many_foreign_sessions(
     await open_session(sandbox, MODERATOR, GROUP, "Meine Runde")
     # Pia joins the group; the bot, an admin there, is told.
     sandbox.add_user(PIA, "Pia")
-    with caplog.at_level("DEBUG", logger="handlers.permissions"):
+    with caplog.at_level("DEBUG", logger="handlers.core.permissions"):
         sandbox.change_member(GROUP, PIA, "member", by_user_id=MODERATOR)
         for _ in range(50):
             if any(str(PIA) in r.getMessage() for r in caplog.records):

@@ -17,9 +17,9 @@ from sqlalchemy import func, select, text
 from sqlmodel import SQLModel
 
 from bot.settings import Settings
-from handlers.context import SERVICES_KEY, DTeamContext, Services
-from handlers.retention import sweep_retention
-from handlers.timed import sweep
+from handlers.core.context import SERVICES_KEY, DTeamContext, Services
+from handlers.timeline.retention import sweep_retention
+from handlers.timeline.timed import sweep
 from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.models import Delivery, Participant, ProcessedUpdate, Run, Workshop

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.settings import Settings
-from handlers.timed import schedule_jobs
+from handlers.timeline.timed import schedule_jobs
 from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.models import Delivery, Participant, ScheduledMessage

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.callbacks import MAX_BYTES, Action, BadCallback, build, parse
-from handlers.i18n import LANGUAGES, TEXTS_DIR, Texts, TextsError, placeholders
+from handlers.core.callbacks import MAX_BYTES, Action, BadCallback, build, parse
+from handlers.core.i18n import LANGUAGES, TEXTS_DIR, Texts, TextsError, placeholders
 from typology.questionnaire import load_questionnaire
 
 

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.settings import SettingsError, load_settings
-from handlers.callbacks import MAX_ID, BadCallback, parse
-from handlers.export_table import session_pseudonym
-from handlers.permissions import MemberCache
-from handlers.timeline import ScheduleError, parse_request
+from handlers.core.callbacks import MAX_ID, BadCallback, parse
+from handlers.core.permissions import MemberCache
+from handlers.timeline.plan import ScheduleError, parse_request
+from handlers.websession.export_table import session_pseudonym
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.context import Services
-from handlers.i18n import LANGUAGES, Texts
-from handlers.live import render_live
-from handlers.render import result_text
-from handlers.summary_text import summary_text
+from handlers.core.context import Services
+from handlers.core.i18n import LANGUAGES, Texts
+from handlers.core.render import result_text
+from handlers.websession.live import render_live
+from handlers.websession.summary_text import summary_text
 from storage.groups import SessionCounts
 from storage.models import Workshop
 from typology.charts import composition_labels

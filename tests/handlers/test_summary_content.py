@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.i18n import LANGUAGES, Texts
-from handlers.summary_text import summary_text
+from handlers.core.i18n import LANGUAGES, Texts
+from handlers.websession.summary_text import summary_text
 from sandbox.formatting import parse_html
 from typology.group import Member, analyse
 from typology.profiles import load_profiles

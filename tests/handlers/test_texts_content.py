@@ -8,9 +8,9 @@ import pytest
 
 from bot.app import build_services
 from bot.settings import load_settings
-from handlers import render
-from handlers.context import Services
-from handlers.i18n import LANGUAGES, Texts
+from handlers.core import render
+from handlers.core.context import Services
+from handlers.core.i18n import LANGUAGES, Texts
 from sandbox.formatting import parse_html
 from storage.database import Database
 from typology.profiles import load_profiles

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.i18n import LANGUAGES, Html, Texts, escape, placeholders
+from handlers.core.i18n import LANGUAGES, Html, Texts, escape, placeholders
 from sandbox.formatting import parse_html
 
 HOSTILE = (

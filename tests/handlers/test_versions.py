@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from handlers import render
-from handlers.context import Services
-from handlers.export_table import export_frame
-from handlers.i18n import LANGUAGES, Texts
+from handlers.core import render
+from handlers.core.context import Services
+from handlers.core.i18n import LANGUAGES, Texts
+from handlers.websession.export_table import export_frame
 from sandbox.formatting import parse_html
 from storage.groups import ExportRow
 from typology.profiles import load_profiles

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.i18n import Texts
-from handlers.timeline import (
+from handlers.core.i18n import Texts
+from handlers.timeline.plan import (
     Config,
     Kind,
     ScheduleError,

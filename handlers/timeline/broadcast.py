@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from handlers.context import DTeamContext
-from handlers.sending import send
+from handlers.core.context import DTeamContext
+from handlers.core.sending import send
 from storage.audience import Recipient
 from storage.schedule import heartbeat, reserve
 

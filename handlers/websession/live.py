@@ -11,11 +11,11 @@ from typing import Any
 
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
-from handlers import render
-from handlers.context import SERVICES_KEY, DTeamContext, Services
-from handlers.i18n import escape
-from handlers.moderation import join_link, title_of, to_group
-from handlers.sending import edit_or_send
+from handlers.core import render
+from handlers.core.context import SERVICES_KEY, DTeamContext, Services
+from handlers.core.i18n import escape
+from handlers.core.moderation import join_link, title_of, to_group
+from handlers.core.sending import edit_or_send
 from storage.groups import SessionCounts, finished_members, session_counts
 from storage.models import Workshop
 from storage.types import utcnow

@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from handlers import timed_summary
-from handlers.broadcast import broadcast
-from handlers.callbacks import Action, build
-from handlers.context import DTeamContext, Services
-from handlers.i18n import escape
-from handlers.sending import send
-from handlers.timeline import Config, Kind
+from handlers.core.callbacks import Action, build
+from handlers.core.context import DTeamContext, Services
+from handlers.core.i18n import escape
+from handlers.core.sending import send
+from handlers.timeline import timed_summary
+from handlers.timeline.broadcast import broadcast
+from handlers.timeline.plan import Config, Kind
 from storage.audience import Recipient, idle_recipients, joined_recipients, mark_nudged, progress
 from storage.models import ScheduledMessage, Workshop
 from storage.participants import get_participant
@@ -279,7 +279,7 @@ async def _retention(
         return Step(SENT, "not yet", again_at=due)
     if kind is Kind.RETENTION_NOTICE:
         return await _notice(ctx, workshop, purge_at, config)
-    # The same purge as the retention sweep (handlers/retention.py), which retries it if it fails.
+    # The same purge as the retention sweep (retention.py), which retries it if it fails.
     runs = await purge_one(ctx.services, workshop, now())
     return Step(SENT, f"deleted {runs} runs with their answers; aggregate kept")
 

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from handlers.context import DTeamContext
+from handlers.core.context import DTeamContext
 from storage.participants import mark_blocked
 
 log = logging.getLogger(__name__)

@@ -11,14 +11,20 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from handlers import render
-from handlers.callbacks import Action, parse
-from handlers.callbacks import build as cb
-from handlers.context import DTeamContext, Services
-from handlers.flow import language_of, note_duplicate, remember_message, show_current, write_tx
-from handlers.moderation import title_of
-from handlers.press import button
-from handlers.sending import drop_keyboard, edit_or_send, send, send_photo
+from handlers.core import render
+from handlers.core.callbacks import Action, parse
+from handlers.core.callbacks import build as cb
+from handlers.core.context import DTeamContext, Services
+from handlers.core.flow import (
+    language_of,
+    note_duplicate,
+    remember_message,
+    show_current,
+    write_tx,
+)
+from handlers.core.moderation import title_of
+from handlers.core.press import button
+from handlers.core.sending import drop_keyboard, edit_or_send, send, send_photo
 from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant
 from storage.runs import IN_PROGRESS, get_run, move_to

@@ -7,12 +7,12 @@ import logging
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from handlers import render
-from handlers.callbacks import Action, BadCallback, parse, pattern
-from handlers.context import DTeamContext
-from handlers.flow import language_of
-from handlers.press import button
-from handlers.sending import edit_or_send
+from handlers.core import render
+from handlers.core.callbacks import Action, BadCallback, parse, pattern
+from handlers.core.context import DTeamContext
+from handlers.core.flow import language_of
+from handlers.core.press import button
+from handlers.core.sending import edit_or_send
 from storage.participants import get_participant
 from typology.types import TypeId
 

@@ -6,9 +6,9 @@ import dataclasses
 import logging
 from typing import Any
 
-from handlers import summary
-from handlers.context import DTeamContext, Services
-from handlers.moderation import title_of
+from handlers.core.context import DTeamContext, Services
+from handlers.core.moderation import title_of
+from handlers.websession import summary
 from storage.audience import finished_members, set_aggregate
 from storage.models import Workshop
 from storage.workshops import get_workshop

@@ -12,9 +12,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from handlers.context import DTeamContext, Services
-from handlers.timed import clock, config_of
-from handlers.timed_actions import purge_one
+from handlers.core.context import DTeamContext, Services
+from handlers.timeline.timed import clock, config_of
+from handlers.timeline.timed_actions import purge_one
 from storage.models import Workshop
 from storage.retention import (
     forget_idle_participants,

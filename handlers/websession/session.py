@@ -7,24 +7,24 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from handlers import render
-from handlers.callbacks import Action, BadCallback, parse
-from handlers.callbacks import build as cb
-from handlers.context import DTeamContext
-from handlers.flow import write_tx
-from handlers.i18n import escape
-from handlers.live import live_snapshot, mark_group_message, pin_quietly
-from handlers.moderation import (
+from handlers.core import render
+from handlers.core.callbacks import Action, BadCallback, parse
+from handlers.core.callbacks import build as cb
+from handlers.core.context import DTeamContext
+from handlers.core.flow import write_tx
+from handlers.core.i18n import escape
+from handlers.core.moderation import (
     GroupCommand,
     group_workshop,
     join_link,
     moderator_command,
     title_of,
 )
-from handlers.permissions import is_moderator
-from handlers.press import button
-from handlers.qr import qr_png
-from handlers.sending import edit_or_send, send, send_photo
+from handlers.core.permissions import is_moderator
+from handlers.core.press import button
+from handlers.core.sending import edit_or_send, send, send_photo
+from handlers.websession.live import live_snapshot, mark_group_message, pin_quietly
+from handlers.websession.qr import qr_png
 from storage.groups import reset_workshop
 from storage.models import Workshop
 from storage.workshops import (

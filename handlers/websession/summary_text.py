@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from handlers.i18n import Html, Texts, escape
+from handlers.core.i18n import Html, Texts, escape
 from typology.group import GroupAnalysis
 from typology.profiles import Profile
 from typology.types import TYPES, TypeId

@@ -10,14 +10,20 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from handlers.callbacks import Action, BadCallback, build, parse
-from handlers.context import DTeamContext
-from handlers.flow import consented, language_of, write_tx
-from handlers.permissions import is_moderator
-from handlers.sending import send
-from handlers.timed import clock, config_of, schedule_jobs, unschedule_jobs
-from handlers.timed_actions import local
-from handlers.timeline import SETTINGS_KEY, ScheduleError, format_duration, parse_request, plan
+from handlers.core.callbacks import Action, BadCallback, build, parse
+from handlers.core.context import DTeamContext
+from handlers.core.flow import consented, language_of, write_tx
+from handlers.core.permissions import is_moderator
+from handlers.core.sending import send
+from handlers.timeline.plan import (
+    SETTINGS_KEY,
+    ScheduleError,
+    format_duration,
+    parse_request,
+    plan,
+)
+from handlers.timeline.timed import clock, config_of, schedule_jobs, unschedule_jobs
+from handlers.timeline.timed_actions import local
 from storage.models import ScheduledMessage, Workshop
 from storage.participants import set_reminders
 from storage.schedule import clear_plan, replace_plan, set_timeline, workshop_rows

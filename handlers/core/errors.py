@@ -8,10 +8,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from handlers import outcome
-from handlers.callbacks import BadCallback
-from handlers.context import DTeamContext
-from handlers.sending import send
+from handlers.core import outcome
+from handlers.core.callbacks import BadCallback
+from handlers.core.context import DTeamContext
+from handlers.core.sending import send
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from handlers import render
-from handlers.context import DTeamContext, Services
-from handlers.moderation import (
+from handlers.core import render
+from handlers.core.context import DTeamContext, Services
+from handlers.core.moderation import (
     GroupCommand,
     group_workshop,
     moderator_command,
@@ -22,8 +22,8 @@ from handlers.moderation import (
     title_of,
     to_group,
 )
-from handlers.sending import send, send_photo
-from handlers.summary_text import summary_caption, summary_text
+from handlers.core.sending import send, send_photo
+from handlers.websession.summary_text import summary_caption, summary_text
 from storage.groups import finished_members
 from storage.models import Workshop
 from typology.charts import composition_chart

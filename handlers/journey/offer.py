@@ -10,11 +10,11 @@ from telegram import MaybeInaccessibleMessage, Update, User
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from handlers import render
-from handlers.callbacks import Action, parse, pattern
-from handlers.callbacks import build as cb
-from handlers.context import DTeamContext
-from handlers.flow import (
+from handlers.core import render
+from handlers.core.callbacks import Action, parse, pattern
+from handlers.core.callbacks import build as cb
+from handlers.core.context import DTeamContext
+from handlers.core.flow import (
     button_title,
     language_of,
     open_run,
@@ -22,16 +22,16 @@ from handlers.flow import (
     show_current,
     write_tx,
 )
-from handlers.moderation import title_of
-from handlers.permissions import (
+from handlers.core.moderation import title_of
+from handlers.core.permissions import (
     HINT_SECONDS,
     MEMBERSHIP_SECONDS,
     is_member_status,
     member_hints,
     membership_cache,
 )
-from handlers.press import button
-from handlers.sending import send
+from handlers.core.press import button
+from handlers.core.sending import send
 from storage.groups import finished_workshop_ids
 from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant, set_consent, set_joined

@@ -12,9 +12,9 @@ from typing import Any
 
 from telegram.ext import JobQueue
 
-from handlers import timed_actions
-from handlers.context import DTeamContext, Services
-from handlers.timeline import Config, Kind, planned, retention_plan
+from handlers.core.context import DTeamContext, Services
+from handlers.timeline import timed_actions
+from handlers.timeline.plan import Config, Kind, planned, retention_plan
 from storage.audience import closed_without_purge
 from storage.models import ScheduledMessage
 from storage.schedule import (

@@ -10,10 +10,9 @@ from telegram import InputFile, Update
 from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from handlers.context import DTeamContext, Services
-from handlers.export_table import export_frame, to_csv, to_xlsx
-from handlers.i18n import escape
-from handlers.moderation import (
+from handlers.core.context import DTeamContext, Services
+from handlers.core.i18n import escape
+from handlers.core.moderation import (
     GroupCommand,
     ask_to_start,
     group_workshop,
@@ -21,7 +20,8 @@ from handlers.moderation import (
     tell_moderator,
     title_of,
 )
-from handlers.sending import on_blocked
+from handlers.core.sending import on_blocked
+from handlers.websession.export_table import export_frame, to_csv, to_xlsx
 from storage.groups import export_rows, session_counts
 from storage.types import utcnow
 from storage.workshops import OPEN

@@ -1,4 +1,4 @@
-"""UI strings per language from handlers/texts/<feature>.<lang>.toml, with {name} placeholders."""
+"""UI strings per language from texts/<feature>.<lang>.toml beside this module, {name} filled."""
 
 from __future__ import annotations
 

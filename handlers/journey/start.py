@@ -14,11 +14,11 @@ import re
 from telegram import MaybeInaccessibleMessage, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from handlers import render
-from handlers.callbacks import Action, pattern
-from handlers.callbacks import build as cb
-from handlers.context import DTeamContext
-from handlers.flow import (
+from handlers.core import render
+from handlers.core.callbacks import Action, pattern
+from handlers.core.callbacks import build as cb
+from handlers.core.context import DTeamContext
+from handlers.core.flow import (
     button_title,
     joined_open,
     language_of,
@@ -27,11 +27,11 @@ from handlers.flow import (
     show_current,
     write_tx,
 )
-from handlers.moderation import title_of
-from handlers.offer import offer_sessions
-from handlers.press import button
-from handlers.questionnaire import deliver_result
-from handlers.sending import edit_or_send, send
+from handlers.core.moderation import title_of
+from handlers.core.press import button
+from handlers.core.sending import edit_or_send, send
+from handlers.journey.offer import offer_sessions
+from handlers.journey.questionnaire import deliver_result
 from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant, set_consent, set_joined, set_language
 from storage.runs import active_run, as_classification, get_result, latest_finished_run

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from handlers.callbacks import Action, build
-from handlers.context import Services
-from handlers.i18n import escape
+from handlers.core.callbacks import Action, build
+from handlers.core.context import Services
+from handlers.core.i18n import escape
 from typology.group import percent_shares
 from typology.profiles import Profile
 from typology.questionnaire import Item

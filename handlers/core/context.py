@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from handlers.i18n import Texts
+from handlers.core.i18n import Texts
 from storage.database import Database
 from typology.profiles import Profile
 from typology.questionnaire import Questionnaire

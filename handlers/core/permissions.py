@@ -15,7 +15,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, ChatMemberHandler
 
-from handlers.context import DTeamContext, Services
+from handlers.core.context import DTeamContext, Services
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update, User
 
-from handlers import outcome, render
-from handlers.context import DTeamContext, Services
-from handlers.sending import edit_or_send
+from handlers.core import outcome, render
+from handlers.core.context import DTeamContext, Services
+from handlers.core.sending import edit_or_send
 from storage.models import Participant, Run, Workshop
 from storage.participants import get_or_create_participant, get_participant
 from storage.runs import get_answers, mark_processed, start_run

@@ -8,14 +8,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import render
-from handlers.callbacks import Action
-from handlers.callbacks import build as cb
-from handlers.context import DTeamContext
-from handlers.flow import language_of
-from handlers.permissions import is_moderator
-from handlers.press import button
-from handlers.sending import edit_or_send, send
+from handlers.core import render
+from handlers.core.callbacks import Action
+from handlers.core.callbacks import build as cb
+from handlers.core.context import DTeamContext
+from handlers.core.flow import language_of
+from handlers.core.permissions import is_moderator
+from handlers.core.press import button
+from handlers.core.sending import edit_or_send, send
 from storage.participants import delete_participant, get_participant
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,10 @@ from telegram.constants import ChatType
 from telegram.error import ChatMigrated
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from handlers.context import DTeamContext, Services
-from handlers.flow import language_of
-from handlers.permissions import is_moderator
-from handlers.sending import send
+from handlers.core.context import DTeamContext, Services
+from handlers.core.flow import language_of
+from handlers.core.permissions import is_moderator
+from handlers.core.sending import send
 from storage.models import Workshop
 from storage.participants import get_participant
 from storage.workshops import current_workshop, move_chat

@@ -9,14 +9,14 @@ from collections import Counter
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from handlers import render
-from handlers.callbacks import Action, parse
-from handlers.callbacks import build as cb
-from handlers.context import DTeamContext, Services
-from handlers.flow import consented, language_of, write_tx
-from handlers.i18n import escape
-from handlers.moderation import group_workshop, moderator_command, title_of
-from handlers.sending import send
+from handlers.core import render
+from handlers.core.callbacks import Action, parse
+from handlers.core.callbacks import build as cb
+from handlers.core.context import DTeamContext, Services
+from handlers.core.flow import consented, language_of, write_tx
+from handlers.core.i18n import escape
+from handlers.core.moderation import group_workshop, moderator_command, title_of
+from handlers.core.sending import send
 from storage.groups import FinishedMember, assign_teams, finished_members
 from storage.participants import set_share_name
 from typology.group import build_teams, team_count

@@ -1,0 +1,20 @@
+"""The moderated web session in a group: opening, live message, D-Team post, teams, export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import BaseHandler
+
+from handlers.core.context import DTeamContext
+from handlers.websession import moderator_tools, session, summary, teams
+
+
+def handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
+    """/session, /close, /reopen, /reset, /summary, /teams, /status and /export."""
+    return [
+        *session.handlers(),
+        *summary.handlers(),
+        *teams.handlers(),
+        *moderator_tools.handlers(),
+    ]
