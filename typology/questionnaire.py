@@ -130,6 +130,29 @@ class Questionnaire:
                 return it
         raise KeyError(item_id)
 
+    def next_item(self, item_id: str, answers: Mapping[str, str]) -> str | None:
+        """Returns the question after item_id, or the first unanswered one, or None when done.
+
+        Going back and changing an answer moves on in order; at the end, a question skipped
+        on the way (never, with buttons; possible with older runs) is asked before finishing.
+        """
+        ids = [it.id for it in self._items]
+        after = ids[ids.index(item_id) + 1 :]
+        if after:
+            return after[0]
+        missing = [i for i in ids if i not in answers]
+        return missing[0] if missing else None
+
+    def accepts(self, item_id: str, option_id: str, *, skip: str) -> bool:
+        """Whether option_id answers item_id: one of its options, or `skip` on a context item."""
+        try:
+            item = self.item(item_id)
+        except KeyError:
+            return False
+        return option_id in {o.id for o in item.options} or (
+            item.kind == "context" and option_id == skip
+        )
+
     def text(self, key: str, lang: str) -> str:
         """Return a questionnaire-level text (title, intro, notice) in `lang`."""
         return self.meta[lang][key]

@@ -30,7 +30,6 @@ from storage.participants import get_participant
 from storage.runs import IN_PROGRESS, get_run, move_to
 from storage.taps import Written, read_tap, write_answer
 from typology.charts import affinity_chart
-from typology.questionnaire import Questionnaire
 from typology.scoring import AnswerError, Result
 
 log = logging.getLogger(__name__)
@@ -43,26 +42,6 @@ class Outcome:
     run: Run | None = None
     toast: str | None = None
     result: Result | None = None
-
-
-def _next_item(q: Questionnaire, item_id: str, answers: dict[str, str]) -> str | None:
-    """Returns the question after item_id, or the first unanswered one, or None when done."""
-    ids = [it.id for it in q.items]
-    after = ids[ids.index(item_id) + 1 :]
-    if after:
-        return after[0]
-    missing = [i for i in ids if i not in answers]
-    return missing[0] if missing else None
-
-
-def _valid_option(q: Questionnaire, item_id: str, option_id: str) -> bool:
-    try:
-        item = q.item(item_id)
-    except KeyError:
-        return False
-    return option_id in {o.id for o in item.options} or (
-        item.kind == "context" and option_id == render.SKIP
-    )
 
 
 async def on_answer(update: Update, ctx: DTeamContext) -> None:
@@ -96,9 +75,9 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
         out.toast = t.get(lang, "question.run_over")
     elif found.run.status != IN_PROGRESS:
         out.toast = t.get(lang, "question.run_over")
-    elif item_id != found.run.current_item or not _valid_option(
-        services.questionnaire_for(found.run.questionnaire_version), item_id, option_id
-    ):
+    elif item_id != found.run.current_item or not services.questionnaire_for(
+        found.run.questionnaire_version
+    ).accepts(item_id, option_id, skip=render.SKIP):
         out.run, out.toast = found.run, t.get(lang, "question.stale")
     else:
         out.run = found.run
@@ -135,7 +114,7 @@ async def _record(
     assert run.id is not None
     # A run is finished and scored on the questionnaire version it was started on.
     q = services.questionnaire_for(run.questionnaire_version)
-    nxt = _next_item(q, item_id, answers)
+    nxt = q.next_item(item_id, answers)
     result: Result | None = None
     if nxt is None:
         scored = {k: v for k, v in answers.items() if v != render.SKIP}

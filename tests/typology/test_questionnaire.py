@@ -144,3 +144,22 @@ def test_extra_item_in_language_file(tmp_path: Path) -> None:
     with pytest.raises(QuestionnaireError, match="not in the structure file") as info:
         load_questionnaire(path)
     assert info.value.item == "g13"
+
+
+def test_next_item_moves_on_then_asks_what_is_missing() -> None:
+    q = load_questionnaire()
+    ids = [it.id for it in q.items]
+    assert q.next_item(ids[0], {}) == ids[1]
+    everything_but_second = {i: "1" for i in ids if i != ids[1]}
+    assert q.next_item(ids[-1], everything_but_second) == ids[1]
+    assert q.next_item(ids[-1], dict.fromkeys(ids, "1")) is None
+
+
+def test_accepts_only_options_of_the_item_and_skip_on_context() -> None:
+    q = load_questionnaire()
+    rating, context = q.rating_items[0], q.context_items[0]
+    assert q.accepts(rating.id, rating.options[0].id, skip="x")
+    assert not q.accepts(rating.id, "x", skip="x")
+    assert q.accepts(context.id, "x", skip="x")
+    assert not q.accepts("no-such-item", "1", skip="x")
+    assert not q.accepts(rating.id, "99", skip="x")
