@@ -11,6 +11,7 @@ that type's goals rated 5, all others 3, as in the prior model — with the nois
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,36 +50,55 @@ class Noise:
         return text
 
 
+def _answer_rows(
+    n: int,
+    q: Questionnaire,
+    seed: int,
+    choice_own: float,
+    ratings: Callable[[np.random.Generator, npt.NDArray[np.bool_]], npt.NDArray[np.float64]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+    """Draws n people's types, their ratings (by `ratings`) and forced choice, in one order.
+
+    `ratings` gets the generator and, per person and rating item, whether the item is of the
+    person's own type; it returns unrounded ratings. The draws stay in the same order (types,
+    ratings, choice), so a seed gives the same rows as before the two generators shared this.
+    """
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, len(TYPES), size=n)
+    own = np.array([[it.type == t for it in q.rating_items] for t in TYPES])[truth]
+    rated = np.clip(np.rint(ratings(rng, own)), 1, 5).astype(np.int64)
+    other = (truth + rng.integers(1, len(TYPES), size=n)) % len(TYPES)
+    choice = np.where(rng.random(n) < choice_own, truth, other)
+    return np.column_stack([rated, choice]).astype(np.int64), truth.astype(np.intp)
+
+
 def prototype_matrix(
     n: int, q: Questionnaire, noise: Noise, *, seed: int = SAMPLE_SEED
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
     """Return raw answer rows drawn from the type prototypes, and the generating type indices."""
-    rng = np.random.default_rng(seed)
-    truth = rng.integers(0, len(TYPES), size=n)
-    own = np.array([[it.type == t for it in q.rating_items] for t in TYPES])[truth]
-    proto = np.where(own, 5.0, 3.0)
-    proto[:, [i for i, it in enumerate(q.rating_items) if it.id in noise.ceiling]] = 5.0
-    level = rng.normal(0.0, noise.level_sd, size=(n, 1))
-    jitter = rng.normal(0.0, noise.item_sd, size=own.shape)
-    ratings = np.clip(np.rint(proto + level + jitter), 1, 5).astype(np.int64)
-    other = (truth + rng.integers(1, len(TYPES), size=n)) % len(TYPES)
-    choice = np.where(rng.random(n) < noise.choice_own, truth, other)
-    return np.column_stack([ratings, choice]).astype(np.int64), truth.astype(np.intp)
+    ceiling = [i for i, it in enumerate(q.rating_items) if it.id in noise.ceiling]
+
+    def ratings(rng: np.random.Generator, own: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        proto = np.where(own, 5.0, 3.0)
+        proto[:, ceiling] = 5.0
+        level = rng.normal(0.0, noise.level_sd, size=(len(own), 1))
+        jitter = rng.normal(0.0, noise.item_sd, size=own.shape)
+        return proto + level + jitter
+
+    return _answer_rows(n, q, seed, noise.choice_own, ratings)
 
 
 def generate_matrix(
     n: int, q: Questionnaire, *, seed: int = SAMPLE_SEED
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
     """Return raw answer rows (ratings, choice index) and the generating type indices."""
-    rng = np.random.default_rng(seed)
-    truth = rng.integers(0, len(TYPES), size=n)
-    own = np.array([[it.type == t for it in q.rating_items] for t in TYPES])[truth]
-    level = rng.normal(3.3, 0.5, size=(n, 1))
-    noise = rng.normal(0.0, 0.75, size=own.shape)
-    ratings = np.clip(np.rint(level + 1.1 * own + noise), 1, 5).astype(np.int64)
-    other = (truth + rng.integers(1, len(TYPES), size=n)) % len(TYPES)
-    choice = np.where(rng.random(n) < 0.65, truth, other)
-    return np.column_stack([ratings, choice]).astype(np.int64), truth.astype(np.intp)
+
+    def ratings(rng: np.random.Generator, own: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        level = rng.normal(3.3, 0.5, size=(len(own), 1))
+        noise = rng.normal(0.0, 0.75, size=own.shape)
+        return level + 1.1 * own + noise
+
+    return _answer_rows(n, q, seed, 0.65, ratings)
 
 
 def generate(
