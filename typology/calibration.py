@@ -268,15 +268,19 @@ def evaluate_command(csv_path: str | Path | None = None) -> str:
     well k-means structure in the responses matches the model of their version.
     """
     if csv_path is None:
-        q, current = load_questionnaire(), load_model()
-        _, ev = fit(read_responses(SAMPLE_PATH, q), q, current, provenance=_source(SAMPLE_PATH))
-        refit = report(ev, source=f"{SAMPLE_PATH.name} (synthetic sample)", current=current)
+        label = f"{SAMPLE_PATH.name} (synthetic sample)"
+        refit = _refit_report(SAMPLE_PATH, CURRENT_VERSION, label)
         return (
-            f"{synthetic_report()}\n\nk-means refit, questionnaire version {q.version}:\n{refit}"
+            f"{synthetic_report()}\n\n"
+            f"k-means refit, questionnaire version {CURRENT_VERSION}:\n{refit}"
         )
     path = Path(csv_path)
     version = version_of_csv(path)
+    return f"questionnaire version {version}\n" + _refit_report(path, version, path.name)
+
+
+def _refit_report(path: Path, version: str, label: str) -> str:
+    """Fits k-means to the responses in path and reports it against the version's model."""
     q, current = load_questionnaire(version=version), load_model(questionnaire_version=version)
-    matrix = read_responses(path, q)
-    _, ev = fit(matrix, q, current, provenance=_source(path))
-    return f"questionnaire version {version}\n" + report(ev, source=path.name, current=current)
+    _, ev = fit(read_responses(path, q), q, current, provenance=_source(path))
+    return report(ev, source=label, current=current)
