@@ -228,3 +228,21 @@ def test_pure_modules_need_no_telegram(relative: str) -> None:
 def test_feature_checker(feature: str, source: str, allowed: bool) -> None:
     found = feature_violations(feature, source, f"handlers.{feature}.x", is_package=False)
     assert (found == []) is allowed
+
+
+def test_web_uses_only_the_handlers_core() -> None:
+    # The pages share the handlers' core (services, texts, flow helpers); what a feature does
+    # for them (the result message) is wired in by bot/, so no feature depends on the web.
+    problems = []
+    for path in sorted((ROOT / "web").rglob("*.py")):
+        found = [
+            f"{path.relative_to(ROOT)}: line {line}: {target}"
+            for line, target in imported_modules(
+                path.read_text(encoding="utf-8"),
+                module_name(path),
+                is_package=path.name == "__init__.py",
+            )
+            if target.split(".")[0] == "handlers" and target.split(".")[:2] != ["handlers", "core"]
+        ]
+        problems.extend(found)
+    assert not problems, "web/ imports a handlers feature:\n" + "\n".join(problems)
