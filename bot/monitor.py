@@ -1,4 +1,4 @@
-"""GET /healthz and GET /metrics, and serving an aiohttp app on the configured address."""
+"""GET /healthz, GET /metrics, the web pages, and serving an aiohttp app on the listen address."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.metrics import METRICS_KEY, Metrics
 from bot.settings import Settings
 from handlers.core.context import SERVICES_KEY, Services
 from storage.migrate import current_revision
+from web.routes import WebConfig, add_web_routes
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,17 @@ def add_monitor_routes(web_app: web.Application, application: AnyApp) -> None:
     web_app[_APP] = application
     web_app.router.add_get("/healthz", _healthz)
     web_app.router.add_get("/metrics", _metrics)
+
+
+def add_web_pages(web_app: web.Application, application: AnyApp, settings: Settings) -> None:
+    """Adds the web pages (the Mini App) with their security headers to web_app."""
+    assert settings.bot_token is not None
+    config = WebConfig(
+        bot_token=settings.bot_token.get_secret_value(),
+        public_url=settings.public_url,
+        max_age=settings.webapp_max_age,
+    )
+    add_web_routes(web_app, application, config)
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -59,9 +71,10 @@ async def serving(
     settings: Settings, web_app: web.Application, *, required: bool
 ) -> AsyncIterator[tuple[str, int] | None]:
     """Serves web_app on listen_host:listen_port; yields the bound (host, port), or None."""
-    # Not required in polling mode, where it only carries the health check. `dteam run`
-    # refuses a taken port before it starts (bot/startup.py); taken in the moments since, it
-    # is logged and the bot runs on without it.
+    # Not required in polling mode without a Mini App, where it only carries the health check.
+    # `dteam run`
+    # refuses a taken port before it starts (bot/startup.py); taken in the moments since, it is
+    # logged and the bot runs on without it.
     runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=10)
     await runner.setup()
     try:
@@ -80,7 +93,7 @@ async def serving(
             yield None
             return
         host, port = runner.addresses[0][:2]
-        log.info("serving /healthz and /metrics on http://%s:%s", host, port)
+        log.info("serving /healthz, /metrics and the web pages on http://%s:%s", host, port)
         yield str(host), int(port)
     finally:
         await runner.cleanup()

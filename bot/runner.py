@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, build_services, publish_commands
-from bot.monitor import add_monitor_routes, serving
+from bot.monitor import add_monitor_routes, add_web_pages, serving
 from bot.processor import PerUserProcessor
 from bot.scheduler import start_scheduler
 from bot.selfcheck import self_check
@@ -57,7 +57,11 @@ async def run_polling(
 ) -> None:
     """Runs the bot with long polling until stop is set (or SIGINT/SIGTERM)."""
     stop = stop or _stop_on_signals()
-    async with running_app(settings) as app, serving(settings, _monitor(app), required=False):
+    required = settings.public_url is not None  # the Mini App needs it; else only /healthz
+    async with (
+        running_app(settings) as app,
+        serving(settings, _monitor(app, settings), required=required),
+    ):
         assert app.updater is not None
         await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=30)
         log.info("polling %s; stop with Ctrl+C", settings.api_url)
@@ -66,9 +70,12 @@ async def run_polling(
         await stop.wait()
 
 
-def _monitor(app: Application[Any, Any, Any, Any, Any, Any]) -> web.Application:
+def _monitor(
+    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings
+) -> web.Application:
     web_app = web.Application()
     add_monitor_routes(web_app, app)  # the Docker HEALTHCHECK asks /healthz in polling mode too
+    add_web_pages(web_app, app, settings)
     return web_app
 
 

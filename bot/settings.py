@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     # benchmarks that measure processing capacity; 429s are retried either way.
     throttle: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The public HTTPS root of the bot's web server (the Mini App's home); None: chat flow only.
+    public_url: str | None = None
+    # How long a Mini App's signed launch data (initData) stays valid, in seconds.
+    webapp_max_age: int = Field(default=86400, ge=60, le=7 * 86400)
 
     @field_validator("moderators", "channel_groups", mode="before")
     @classmethod
@@ -101,6 +106,20 @@ class Settings(BaseSettings):
         ):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            # Telegram opens only https:// Mini Apps; plain http is for the local stand-in.
+            raise ValueError("must be an https:// URL (http:// only for 127.0.0.1 or localhost)")
+        if not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("must be a root URL such as https://bot.example.org")
+        return value.strip().rstrip("/")
 
     @property
     def pseudonym_key(self) -> bytes:

@@ -11,7 +11,7 @@ from aiohttp import web
 from telegram import Bot, Update
 
 from bot.metrics import METRICS_KEY, Metrics
-from bot.monitor import AnyApp, add_monitor_routes, serving
+from bot.monitor import AnyApp, add_monitor_routes, add_web_pages, serving
 from bot.processor import PerUserProcessor
 from bot.runner import _stop_on_signals, running_app
 from bot.settings import Settings, SettingsError
@@ -99,11 +99,14 @@ class Receiver:
         return update
 
 
-def build_web_app(application: AnyApp, secret: str, path: str) -> web.Application:
-    """Returns the aiohttp app: POST path (updates), GET /healthz and GET /metrics."""
+def build_web_app(
+    application: AnyApp, secret: str, path: str, settings: Settings
+) -> web.Application:
+    """Returns the aiohttp app: POST path (updates), /healthz, /metrics and the web pages."""
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post(path, Receiver(application, secret).handle)
     add_monitor_routes(web_app, application)
+    add_web_pages(web_app, application, settings)
     return web_app
 
 
@@ -121,7 +124,7 @@ async def run_webhook(
     url, secret, path = webhook_config(settings)
     stop = stop or _stop_on_signals()
     async with running_app(settings) as app:
-        web_app = build_web_app(app, secret, path)
+        web_app = build_web_app(app, secret, path, settings)
         async with serving(settings, web_app, required=True) as bound:
             await app.bot.set_webhook(
                 url=url,

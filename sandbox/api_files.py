@@ -50,7 +50,7 @@ async def _send_media(ctx: Ctx, p: Params, kind: str) -> JSON:
     check_can_send(ctx, chat)
     stored = _input_file(ctx, p, kind)
     caption, entities = caption_text(p)
-    markup = inline_markup(p)
+    markup = inline_markup(ctx, p)
     reply = reply_target(ctx, p, chat)
     count_message(ctx, chat)
     message = new_message(

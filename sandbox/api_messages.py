@@ -12,6 +12,7 @@ from sandbox.checks import (
     inline_markup,
     message_text,
     new_message,
+    reply_keyboard,
     reply_target,
     resolve_chat,
 )
@@ -26,11 +27,18 @@ async def send_message(ctx: Ctx, p: Params) -> JSON:
     chat = resolve_chat(ctx, p)
     check_can_send(ctx, chat)
     text, entities = message_text(p)
-    markup = inline_markup(p)
+    markup = inline_markup(ctx, p)
+    keyboard = reply_keyboard(ctx, p.json("reply_markup"))
     reply = reply_target(ctx, p, chat)
     count_message(ctx, chat)
     message = new_message(
-        ctx, chat, text=text, entities=entities, reply_markup=markup, reply_to=reply
+        ctx,
+        chat,
+        text=text,
+        entities=entities,
+        reply_markup=markup,
+        reply_keyboard=keyboard,
+        reply_to=reply,
     )
     return message.to_api()
 
@@ -68,7 +76,7 @@ async def edit_message_text(ctx: Ctx, p: Params) -> JSON:
     if message.text is None:
         raise bad_request("there is no text in the message to edit")
     text, entities = message_text(p)
-    markup = inline_markup(p)
+    markup = inline_markup(ctx, p)
     return _apply_edit(ctx, chat, message, text=text, entities=entities, reply_markup=markup)
 
 
@@ -78,7 +86,7 @@ async def edit_message_caption(ctx: Ctx, p: Params) -> JSON:
     if message.photo is None and message.document is None:
         raise bad_request("there is no caption in the message to edit")
     caption, entities = caption_text(p)
-    markup = inline_markup(p)
+    markup = inline_markup(ctx, p)
     return _apply_edit(
         ctx, chat, message, caption=caption, caption_entities=entities, reply_markup=markup
     )
@@ -87,7 +95,7 @@ async def edit_message_caption(ctx: Ctx, p: Params) -> JSON:
 async def edit_message_reply_markup(ctx: Ctx, p: Params) -> JSON:
     """editMessageReplyMarkup: replace or (without markup) remove the inline keyboard."""
     chat, message = _editable(ctx, p)
-    return _apply_edit(ctx, chat, message, reply_markup=inline_markup(p))
+    return _apply_edit(ctx, chat, message, reply_markup=inline_markup(ctx, p))
 
 
 async def delete_message(ctx: Ctx, p: Params) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sandbox import webapp
 from sandbox.context import Ctx
 from sandbox.errors import BLOCKED, ApiError, bad_request, forbidden
 from sandbox.formatting import format_text
@@ -77,7 +78,7 @@ def count_message(ctx: Ctx, chat: Chat) -> None:
         raise
 
 
-def inline_markup(p: Params) -> JSON | None:
+def inline_markup(ctx: Ctx, p: Params) -> JSON | None:
     """Validate ``reply_markup``; return it when it is an inline keyboard, else None."""
     markup = p.json("reply_markup")
     if markup is None:
@@ -86,6 +87,7 @@ def inline_markup(p: Params) -> JSON | None:
         raise bad_request("can't parse reply keyboard markup JSON object")
     if "inline_keyboard" not in markup:
         # Reply keyboards and keyboard removal show on the client only, not on the message.
+        reply_keyboard(ctx, markup)
         return None
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
@@ -97,8 +99,24 @@ def inline_markup(p: Params) -> JSON | None:
     for row in rows:
         for button in row:
             _check_button(button)
+            webapp.check_button(button, allow_http=_http_ok(ctx), what="inline keyboard button")
     rows = [r for r in rows if r]
     return {"inline_keyboard": rows} if rows else None
+
+
+def reply_keyboard(ctx: Ctx, markup: Any) -> JSON | None:
+    """Validate a reply keyboard's Mini App buttons; return the keyboard, else None."""
+    if not isinstance(markup, dict) or not isinstance(markup.get("keyboard"), list):
+        return None
+    for row in markup["keyboard"]:
+        for button in row if isinstance(row, list) else ():
+            if isinstance(button, dict):
+                webapp.check_button(button, allow_http=_http_ok(ctx), what="keyboard button")
+    return markup
+
+
+def _http_ok(ctx: Ctx) -> bool:
+    return ctx.services.settings.allow_http_webapps
 
 
 def _check_button(button: Any) -> None:

@@ -15,12 +15,15 @@ from sandbox.state import BotState, World
 
 @dataclass
 class Settings:
-    """Tunable timings; tests shorten them to stay fast."""
+    """Tunable timings (tests shorten them) and the stand-in's one deliberate leniency."""
 
     callback_answer_window: float = 15.0
     webhook_backoff: float = 1.0
     webhook_backoff_max: float = 60.0
     webhook_timeout: float = 60.0
+    # Telegram opens only https:// Mini Apps; tests and the offline demo serve them over
+    # http://127.0.0.1, which this lets web_app buttons and the main Mini App point to.
+    allow_http_webapps: bool = False
 
 
 @dataclass

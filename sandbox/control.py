@@ -30,6 +30,8 @@ ACTIONS = (
     "send_sticker",
     "edit_text",
     "press_button",
+    "open_web_app",
+    "set_main_web_app",
     "inject_update",
     "add_to_group",
     "set_limits",

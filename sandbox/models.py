@@ -186,6 +186,8 @@ class StoredMessage:
     caption: str | None = None
     caption_entities: list[JSON] = field(default_factory=list)
     reply_markup: JSON | None = None
+    # A reply keyboard shows on the client only; kept so its web_app buttons can be opened.
+    reply_keyboard: JSON | None = None
     photo: StoredFile | None = None
     document: StoredFile | None = None
     extra: JSON = field(default_factory=dict)
@@ -212,6 +214,13 @@ class StoredMessage:
             return []
         rows = self.reply_markup.get("inline_keyboard") or []
         return [button for row in rows for button in row]
+
+    @property
+    def web_app_buttons(self) -> list[JSON]:
+        """Buttons that open a Mini App: inline first, then the reply keyboard's."""
+        rows = (self.reply_keyboard or {}).get("keyboard") or []
+        keys = [b for row in rows for b in row if isinstance(b, dict)]
+        return [b for b in (*self.buttons, *keys) if isinstance(b.get("web_app"), dict)]
 
     @property
     def has_keyboard(self) -> bool:

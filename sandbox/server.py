@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import api_chats, api_files, api_messages, api_updates
+from sandbox import api_chats, api_files, api_messages, api_updates, webapp
 from sandbox.context import Ctx, Handler, Services, Settings
 from sandbox.control import control_routes
 from sandbox.errors import ApiError
@@ -199,6 +199,50 @@ class BotApiServer(Outbox):
     def set_latency(self, seconds: float, jitter: float = 0.0) -> None:
         """Delay every Bot API call by ``seconds`` ± ``jitter``."""
         self.faults.latency, self.faults.jitter = seconds, jitter
+
+    def set_main_web_app(self, url: str, token: str | None = None) -> None:
+        """Set the bot's Main Mini App (BotFather), which t.me/<bot>?startapp= links open."""
+        allow = self.settings.allow_http_webapps
+        try:
+            webapp.check_url(url, allow_http=allow, what="Main Mini App")
+        except ApiError as exc:
+            raise ValueError(exc.description) from None
+        self.bot_state(token).main_web_app = url
+
+    def open_web_app(
+        self,
+        user_id: int,
+        message_id: int | None = None,
+        *,
+        chat_id: int | None = None,
+        text: str | None = None,
+        link: str | None = None,
+        platform: str = "android",
+        auth_date: int | None = None,
+        token: str | None = None,
+    ) -> str:
+        """Open a Mini App as user_id's client would; return the URL it loads.
+
+        From a message's web_app button (the one labelled text, else the first), or from a
+        direct link t.me/<bot>?startapp=<param> to the bot's Main Mini App.
+        """
+        bot = self.bot_state(token)
+        user = self.world.user(user_id)
+        if link is not None:
+            url, start = webapp.direct_link(bot, link)
+            return webapp.launch_url(
+                bot, user, url, start_param=start, platform=platform, auth_date=auth_date
+            )
+        if message_id is None:
+            raise ValueError("give message_id (a web_app button) or link (t.me/...?startapp=)")
+        chat = self.world.chat(user_id if chat_id is None else chat_id)
+        message = bot.find_message(chat.id, message_id)
+        buttons = [] if message is None else message.web_app_buttons
+        chosen = [b for b in buttons if text is None or b.get("text") == text]
+        if not chosen:
+            raise ValueError(f"message {message_id} in chat {chat.id} has no web_app button")
+        url = str(chosen[0]["web_app"]["url"])
+        return webapp.launch_url(bot, user, url, platform=platform, auth_date=auth_date)
 
     def reset(self) -> None:
         """Switch limits, faults and latency off and zero the counters."""

@@ -91,6 +91,7 @@ class BotState:
     callback_queries: dict[str, CallbackQuery] = field(default_factory=dict)
     chats: dict[int, dict[int, StoredMessage]] = field(default_factory=dict)
     next_message_id: dict[int, int] = field(default_factory=dict)
+    main_web_app: str | None = None  # the Main Mini App's URL, as set in BotFather
 
     def chat_messages(self, chat_id: int) -> dict[int, StoredMessage]:
         """Return this bot's view of the messages in ``chat_id``."""

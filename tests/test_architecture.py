@@ -6,17 +6,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "handlers", "typology", "storage", "sandbox")
+PACKAGES = ("bot", "handlers", "typology", "storage", "sandbox", "web")
 
 # Top-level names each package must not import. `bot` is added for every package but bot below.
 FORBIDDEN: dict[str, frozenset[str]] = {
     "typology": frozenset(
         {"telegram", "sqlmodel", "sqlalchemy", "aiohttp", "alembic"}
-        | {"storage", "handlers", "bot", "sandbox"}
+        | {"storage", "handlers", "bot", "sandbox", "web"}
     ),
-    "storage": frozenset({"telegram", "aiohttp", "handlers", "bot", "sandbox"}),
-    "handlers": frozenset({"bot", "sandbox"}),
-    "sandbox": frozenset({"bot", "handlers", "typology", "storage"}),
+    "storage": frozenset({"telegram", "aiohttp", "handlers", "bot", "sandbox", "web"}),
+    "handlers": frozenset({"bot", "sandbox", "web"}),
+    "sandbox": frozenset({"bot", "handlers", "typology", "storage", "web"}),
+    # The web pages sit beside handlers/: storage, typology and the handlers' shared helpers.
+    "web": frozenset({"bot", "sandbox"}),
     "bot": frozenset(),
 }
 NEVER_IMPORTED = frozenset({"bench", "tests"})
@@ -109,6 +111,7 @@ def test_no_module_shadows_stdlib_logging() -> None:
     [
         ("typology", "typology.scoring", False, "import sqlalchemy.orm", "sqlalchemy.orm"),
         ("typology", "typology.scoring", False, "from ..storage import x", "storage"),
+        ("typology", "typology.charts", False, "import web.pages", "web.pages"),
         ("typology", "typology", True, "from ..bot import settings", "bot"),
         ("storage", "storage.models", False, "from telegram import Update", "telegram"),
         ("storage", "storage.models", False, "from tests import helpers", "tests"),
@@ -116,6 +119,10 @@ def test_no_module_shadows_stdlib_logging() -> None:
         ("handlers", "handlers.journey.start", False, "from sandbox import server", "sandbox"),
         ("sandbox", "sandbox.server", False, "import typology", "typology"),
         ("sandbox", "sandbox.server", False, "import_module('storage.db')", "storage.db"),
+        ("sandbox", "sandbox.webapp", False, "from web.initdata import verify", "web.initdata"),
+        ("web", "web.routes", False, "from bot.settings import Settings", "bot.settings"),
+        ("web", "web.routes", False, "from sandbox.server import X", "sandbox.server"),
+        ("handlers", "handlers.start", False, "from web.routes import app_url", "web.routes"),
         ("bot", "bot.cli", False, "import bench.run", "bench.run"),
     ],
 )
@@ -137,6 +144,9 @@ def test_checker_catches(
         ("typology", "typology.group", "import pandas as pd"),
         ("bot", "bot.app", "from handlers import start\nfrom .settings import Settings"),
         ("sandbox", "sandbox.server", "from aiohttp import web\nfrom .state import State"),
+        ("web", "web.routes", "from handlers.context import Services\nfrom storage import taps"),
+        ("web", "web.api", "from typology.scoring import Classifier\nfrom . import initdata"),
+        ("bot", "bot.monitor", "from web.routes import add_web_routes"),
     ],
 )
 def test_checker_allows(package: str, module: str, source: str) -> None:
@@ -218,3 +228,21 @@ def test_pure_modules_need_no_telegram(relative: str) -> None:
 def test_feature_checker(feature: str, source: str, allowed: bool) -> None:
     found = feature_violations(feature, source, f"handlers.{feature}.x", is_package=False)
     assert (found == []) is allowed
+
+
+def test_web_uses_only_the_handlers_core() -> None:
+    # The pages share the handlers' core (services, texts, flow helpers); what a feature does
+    # for them (the result message) is wired in by bot/, so no feature depends on the web.
+    problems = []
+    for path in sorted((ROOT / "web").rglob("*.py")):
+        found = [
+            f"{path.relative_to(ROOT)}: line {line}: {target}"
+            for line, target in imported_modules(
+                path.read_text(encoding="utf-8"),
+                module_name(path),
+                is_package=path.name == "__init__.py",
+            )
+            if target.split(".")[0] == "handlers" and target.split(".")[:2] != ["handlers", "core"]
+        ]
+        problems.extend(found)
+    assert not problems, "web/ imports a handlers feature:\n" + "\n".join(problems)
