@@ -38,6 +38,7 @@ class FinishedMember:
 
     run_id: int
     participant_id: int
+    pseudonym: str
     telegram_id: int
     first_name: str | None
     language: str
@@ -98,10 +99,11 @@ async def finished_members(
 ) -> list[FinishedMember]:
     """Returns each participant's latest finished run in the workshop, in finish order.
 
-    A participant who finished again stands where their latest result finished: the order
-    `typology.group.disclosed` counts in steps of the privacy threshold. Plain columns, no ORM
-    objects: with 10,000 participants ORM rows (three objects each, with their JSON) made a
-    /summary peak at about 270 MB (bench_memory).
+    For /summary and for the aggregate kept at the close; `context_items` are the answers each
+    member's `context` carries. A participant who finished again stands where their latest
+    result finished: the order `typology.group.disclosed` counts in steps of the privacy
+    threshold. Plain columns, no ORM objects: with 10,000 participants ORM rows (three objects
+    each, with their JSON) made a /summary peak at about 270 MB (bench_memory).
     """
     res = await session.execute(
         select(
@@ -109,6 +111,7 @@ async def finished_members(
             col(Run.participant_id),
             col(Run.language),
             col(Run.team),
+            col(Participant.pseudonym),
             col(Participant.telegram_id),
             col(Participant.first_name),
             col(Participant.language),
@@ -129,6 +132,7 @@ async def finished_members(
         participant_id,
         run_language,
         team,
+        pseudonym,
         telegram_id,
         first_name,
         language,
@@ -142,6 +146,7 @@ async def finished_members(
         latest[participant_id] = FinishedMember(
             run_id=_pk(run_id),
             participant_id=participant_id,
+            pseudonym=pseudonym,
             telegram_id=telegram_id,
             first_name=first_name,
             language=language or run_language,

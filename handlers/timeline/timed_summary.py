@@ -9,7 +9,8 @@ from typing import Any
 from handlers.core.context import DTeamContext, Services
 from handlers.core.moderation import title_of
 from handlers.websession import summary
-from storage.audience import finished_members, set_aggregate
+from storage.audience import set_aggregate
+from storage.groups import finished_members
 from storage.models import Workshop
 from storage.workshops import get_workshop
 from typology.group import Member, analyse
@@ -44,15 +45,15 @@ async def store_aggregate(
         fresh = await get_workshop(session, workshop_id=workshop.id)
         if only_if_missing and fresh is not None and fresh.aggregate is not None:
             return dict(fresh.aggregate)
-        rows = await finished_members(session, workshop_id=workshop.id)
         context_ids = [item.id for item in services.questionnaire.context_items]
+        rows = await finished_members(session, workshop_id=workshop.id, context_items=context_ids)
         members = [
             Member(
                 id=row.pseudonym,
                 main_type=TypeId(row.main_type),
                 profile=row.profile,
                 context={
-                    k: row.answers[k] for k in context_ids if row.answers.get(k, SKIP) != SKIP
+                    k: row.context[k] for k in context_ids if row.context.get(k, SKIP) != SKIP
                 },
             )
             for row in rows
