@@ -37,9 +37,14 @@ class GroupCommand:
     private_lang: str  # the moderator's own language, for private answers
 
 
+def chat_link(services: Services) -> str:
+    """Returns the link that opens the private chat with the bot."""
+    return f"https://t.me/{services.bot_username}"
+
+
 def join_link(services: Services, code: str) -> str:
     """Returns the deep link that joins the session with this code."""
-    return f"https://t.me/{services.bot_username}?start={code}"
+    return f"{chat_link(services)}?start={code}"
 
 
 def title_of(services: Services, workshop: Workshop, lang: str) -> str:
@@ -90,7 +95,7 @@ async def ask_to_start(ctx: DTeamContext, cmd: GroupCommand) -> None:
     t = ctx.services.texts
     button = InlineKeyboardButton(
         t.get(cmd.lang, "moderation.start_me_button"),
-        url=f"https://t.me/{ctx.services.bot_username}",
+        url=chat_link(ctx.services),
     )
     await send(
         ctx,

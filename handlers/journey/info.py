@@ -13,6 +13,7 @@ from handlers.core.callbacks import Action
 from handlers.core.callbacks import build as cb
 from handlers.core.context import DTeamContext
 from handlers.core.flow import language_of
+from handlers.core.moderation import chat_link
 from handlers.core.permissions import is_moderator
 from handlers.core.press import button
 from handlers.core.sending import edit_or_send, send
@@ -54,7 +55,7 @@ async def cmd_help(update: Update, ctx: DTeamContext) -> None:
         await send(ctx, chat.id, text)
         return
     private_chat = InlineKeyboardButton(
-        t.get(lang, "start.group_button"), url=f"https://t.me/{ctx.services.bot_username}"
+        t.get(lang, "start.group_button"), url=chat_link(ctx.services)
     )
     markup = InlineKeyboardMarkup([[private_chat]])
     await send(ctx, chat.id, t.get(lang, "start.group_hint"), markup)

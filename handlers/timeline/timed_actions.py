@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from handlers.core.callbacks import Action, build
 from handlers.core.context import DTeamContext, Services
 from handlers.core.i18n import escape
+from handlers.core.moderation import join_link
 from handlers.core.sending import send
 from handlers.timeline import timed_summary
 from handlers.timeline.broadcast import broadcast
@@ -43,11 +44,6 @@ class Step:
     again_at: datetime | None = None
 
 
-def join_link(services: Services, workshop: Workshop) -> str:
-    """Returns the deep link that joins the workshop."""
-    return f"https://t.me/{services.bot_username}?start={workshop.code}"
-
-
 def local(services: Services, when: datetime, lang: str) -> str:
     """Formats a UTC time in the bot's time zone, the way the language writes it."""
     moment = when.astimezone(services.timezone)
@@ -69,7 +65,7 @@ def _reminder_markup(services: Services, workshop: Workshop, lang: str) -> Inlin
         [
             [
                 InlineKeyboardButton(
-                    t.get(lang, "timed.open_button"), url=join_link(services, workshop)
+                    t.get(lang, "timed.open_button"), url=join_link(services, workshop.code)
                 )
             ],
             [
@@ -211,7 +207,7 @@ async def _announce(ctx: DTeamContext, workshop: Workshop) -> Step:
         end=local(services, workshop.ends_at, lang),
     )
     button = InlineKeyboardButton(
-        t.get(lang, "timed.open_button"), url=join_link(services, workshop)
+        t.get(lang, "timed.open_button"), url=join_link(services, workshop.code)
     )
     sent = await send(ctx, workshop.chat_id, text, InlineKeyboardMarkup([[button]]))
     return Step(SENT, "announced in the group" if sent else "group unreachable")
