@@ -21,6 +21,7 @@ CURRENT_VERSION = "2"
 DEFAULT_PATH = VERSION_PATHS[CURRENT_VERSION]
 KINDS: tuple[str, ...] = ("rating", "choice", "context")
 MAX_OPTION_ID_BYTES = 20
+SKIP = "x"  # the option id of "no answer" on optional context questions (offered by the bot)
 
 Kind = Literal["rating", "choice", "context"]
 

@@ -30,7 +30,7 @@ from storage.participants import get_participant
 from storage.runs import IN_PROGRESS, get_run, move_to
 from storage.taps import Written, read_tap, write_answer
 from typology.charts import affinity_chart
-from typology.questionnaire import Questionnaire
+from typology.questionnaire import SKIP, Questionnaire
 from typology.scoring import AnswerError, Result
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def _valid_option(q: Questionnaire, item_id: str, option_id: str) -> bool:
     except KeyError:
         return False
     return option_id in {o.id for o in item.options} or (
-        item.kind == "context" and option_id == render.SKIP
+        item.kind == "context" and option_id == SKIP
     )
 
 
@@ -138,7 +138,7 @@ async def _record(
     nxt = _next_item(q, item_id, answers)
     result: Result | None = None
     if nxt is None:
-        scored = {k: v for k, v in answers.items() if v != render.SKIP}
+        scored = {k: v for k, v in answers.items() if v != SKIP}
         try:
             model = services.model_for(run.questionnaire_version)
             result = model.classify(q, scored)

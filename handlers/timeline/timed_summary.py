@@ -14,11 +14,10 @@ from storage.groups import finished_members
 from storage.models import Workshop
 from storage.workshops import get_workshop
 from typology.group import Member, analyse
+from typology.questionnaire import SKIP
 from typology.types import TypeId
 
 log = logging.getLogger(__name__)
-
-SKIP = "x"  # the "no answer" option of context questions
 
 
 def aggregate_of(services: Services, members: list[Member]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from handlers.core import render
 from handlers.core.context import DTeamContext, Services
 from handlers.core.moderation import (
     GroupCommand,
@@ -28,6 +27,7 @@ from storage.groups import finished_members
 from storage.models import Workshop
 from typology.charts import composition_chart
 from typology.group import GroupAnalysis, Member, analyse
+from typology.questionnaire import SKIP
 from typology.types import TypeId
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ CONTEXT_KEYS = ("role", "size")
 
 def _answered(context: dict[str, str]) -> dict[str, str]:
     """Drops skipped context questions, so they form no breakdown cell."""
-    return {k: v for k, v in context.items() if v != render.SKIP}
+    return {k: v for k, v in context.items() if v != SKIP}
 
 
 async def workshop_analysis(services: Services, workshop: Workshop) -> GroupAnalysis:
