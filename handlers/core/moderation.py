@@ -52,20 +52,25 @@ def title_of(services: Services, workshop: Workshop, lang: str) -> str:
     return workshop.title or services.texts.get(lang, "moderation.session.default_title")
 
 
-async def moderator_command(update: Update, ctx: DTeamContext) -> GroupCommand | None:
-    """Narrows a group command to a moderator's; refuses everyone else, changing nothing."""
+async def moderator_command(
+    update: Update, ctx: DTeamContext, *, texts: str = "moderation"
+) -> GroupCommand | None:
+    """Narrows a group command to a moderator's; refuses everyone else, changing nothing.
+
+    `texts` is the section whose `group_only` and `refused` answer the others.
+    """
     chat, user, services = update.effective_chat, update.effective_user, ctx.services
     if chat is None or user is None or update.effective_message is None:
         return None
     lang = services.default_language
     if chat.type == ChatType.PRIVATE:
-        await send(ctx, chat.id, services.texts.get(lang, "moderation.group_only"))
+        await send(ctx, chat.id, services.texts.get(lang, f"{texts}.group_only"))
         return None
     if not await is_moderator(ctx, chat.id, user.id):
         # %r and a cut: a command's text is the sender's, and must not forge log lines.
         text = (update.effective_message.text or "")[:LOGGED_TEXT]
         log.info("refused %r to non-moderator %s in %s", text, user.id, chat.id)
-        await send(ctx, chat.id, services.texts.get(lang, "moderation.refused"))
+        await send(ctx, chat.id, services.texts.get(lang, f"{texts}.refused"))
         return None
     async with services.db.read() as session:
         participant = await get_participant(session, telegram_id=user.id)
@@ -73,12 +78,14 @@ async def moderator_command(update: Update, ctx: DTeamContext) -> GroupCommand |
     return GroupCommand(chat.id, user.id, lang, private_lang)
 
 
-async def group_workshop(ctx: DTeamContext, cmd: GroupCommand) -> Workshop | None:
-    """Returns the group's current workshop, or says there is none."""
+async def group_workshop(
+    ctx: DTeamContext, cmd: GroupCommand, *, texts: str = "moderation"
+) -> Workshop | None:
+    """Returns the group's current workshop, or says (in `texts`.no_session) there is none."""
     async with ctx.services.db.read() as session:
         workshop = await current_workshop(session, chat_id=cmd.chat_id)
     if workshop is None:
-        await send(ctx, cmd.chat_id, ctx.services.texts.get(cmd.lang, "moderation.no_session"))
+        await send(ctx, cmd.chat_id, ctx.services.texts.get(cmd.lang, f"{texts}.no_session"))
     return workshop
 
 

@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from handlers.core.callbacks import Action, BadCallback, build, parse
 from handlers.core.context import DTeamContext
 from handlers.core.flow import consented, language_of, write_tx
-from handlers.core.permissions import is_moderator
+from handlers.core.moderation import group_workshop, moderator_command
 from handlers.core.sending import send
 from handlers.timeline.plan import (
     SETTINGS_KEY,
@@ -34,22 +34,8 @@ log = logging.getLogger(__name__)
 
 async def _moderated_workshop(update: Update, ctx: DTeamContext) -> Workshop | None:
     """Narrows to a moderator's command in a group with a session; answers everyone else."""
-    chat, user, services = update.effective_chat, update.effective_user, ctx.services
-    if chat is None or user is None:
-        return None
-    lang, t = services.default_language, services.texts
-    if chat.type == ChatType.PRIVATE:
-        await send(ctx, chat.id, t.get(lang, "schedule.group_only"))
-        return None
-    if not await is_moderator(ctx, chat.id, user.id):
-        log.info("refused schedule command of non-moderator %s in %s", user.id, chat.id)
-        await send(ctx, chat.id, t.get(lang, "schedule.refused"))
-        return None
-    async with services.db.read() as session:
-        workshop = await current_workshop(session, chat_id=chat.id)
-    if workshop is None:
-        await send(ctx, chat.id, t.get(lang, "schedule.no_session"))
-    return workshop
+    cmd = await moderator_command(update, ctx, texts="schedule")
+    return None if cmd is None else await group_workshop(ctx, cmd, texts="schedule")
 
 
 def render_timeline(ctx: DTeamContext, workshop: Workshop, rows: list[ScheduledMessage]) -> str:
