@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Outcome:
+class AnswerOutcome:
     """What a button press did, decided inside the transaction and shown after it."""
 
     run: Run | None = None
@@ -86,7 +86,7 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
     found = tap.found
     answers = found.answers if found else {}
     lang = language_of(services, tap.participant, user)
-    out = Outcome()
+    out = AnswerOutcome()
     if found is None:
         out.toast = t.get(lang, "question.invalid")
     elif tap.unseen is not None:
@@ -124,7 +124,7 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
 async def _record(
     ctx: DTeamContext,
     update: Update,
-    out: Outcome,
+    out: AnswerOutcome,
     answers: dict[str, str],
     item_id: str,
     option_id: str,

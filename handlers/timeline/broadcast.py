@@ -47,7 +47,7 @@ class Pacer:
 
 
 @dataclass
-class Outcome:
+class BroadcastOutcome:
     """How a broadcast went."""
 
     sent: int = 0
@@ -70,11 +70,11 @@ async def broadcast(
     recipients: Sequence[Recipient],
     render: Render,
     on_reserve: OnReserve | None = None,
-) -> Outcome:
+) -> BroadcastOutcome:
     """Sends to each recipient whose delivery row this call inserted; a rerun skips the rest."""
     services = ctx.services
     rate = float(services.extra.get(RATE_KEY, DEFAULT_RATE))
-    pacer, outcome = Pacer(rate), Outcome()
+    pacer, outcome = Pacer(rate), BroadcastOutcome()
     batch_size = max(1, int(rate))
     for start in range(0, len(recipients), batch_size):
         batch = recipients[start : start + batch_size]
