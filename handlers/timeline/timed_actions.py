@@ -253,7 +253,7 @@ async def _close(
         fresh.chat_id,
         services.texts.get(services.default_language, "timed.closed", title=title(fresh)),
     )
-    posted = await timed_summary.post_summary(ctx, fresh)
+    posted = await timed_summary.post_closing_summary(ctx, fresh)
     return Step(SENT, f"closed; {aggregate.get('n', 0)} finished; summary: {posted}")
 
 

@@ -63,8 +63,8 @@ async def store_aggregate(
     return aggregate
 
 
-async def post_summary(ctx: DTeamContext, workshop: Workshop) -> str:
-    """Posts issue 4's D-Team post to the group and, where configured and ready, the channel."""
+async def post_closing_summary(ctx: DTeamContext, workshop: Workshop) -> str:
+    """Posts the D-Team post at the close to the group and, where allowed and ready, a channel."""
     services = ctx.services
     analysis = await summary.workshop_analysis(services, workshop)
     name = title_of(services, workshop, services.default_language)
@@ -78,5 +78,5 @@ async def post_summary(ctx: DTeamContext, workshop: Workshop) -> str:
     ):
         targets.append(channel)
     for chat_id in targets:
-        await summary.post_summary(ctx, chat_id, analysis, name, services.default_language)
+        await summary.post_dteam_summary(ctx, chat_id, analysis, name, services.default_language)
     return f"D-Team post to {len(targets)} chat(s)"

@@ -55,7 +55,7 @@ async def workshop_analysis(services: Services, workshop: Workshop) -> GroupAnal
     return analyse(members, k_threshold=services.privacy_threshold, context_keys=CONTEXT_KEYS)
 
 
-async def post_summary(
+async def post_dteam_summary(
     ctx: DTeamContext, chat_id: int, analysis: GroupAnalysis, title: str, lang: str
 ) -> None:
     """Posts the chart and the D-Team text (or how many answers are missing) to one chat."""
@@ -138,7 +138,7 @@ async def _to_channel(
             ctx, cmd, t.get(cmd.private_lang, "moderation.summary.channel_missing")
         )
         return
-    await post_summary(ctx, channel, analysis, title, cmd.lang)
+    await post_dteam_summary(ctx, channel, analysis, title, cmd.lang)
     await tell_moderator(ctx, cmd, t.get(cmd.private_lang, "moderation.summary.channel_posted"))
 
 
@@ -149,7 +149,7 @@ async def cmd_summary(update: Update, ctx: DTeamContext) -> None:
         return
     analysis = await workshop_analysis(ctx.services, workshop)
     title = title_of(ctx.services, workshop, cmd.lang)
-    await post_summary(ctx, cmd.chat_id, analysis, title, cmd.lang)
+    await post_dteam_summary(ctx, cmd.chat_id, analysis, title, cmd.lang)
     await _to_channel(ctx, cmd, analysis, title)
 
 
