@@ -27,8 +27,6 @@ from handlers.core.permissions import (
     HINT_SECONDS,
     MEMBERSHIP_SECONDS,
     is_member_status,
-    member_hints,
-    membership_cache,
 )
 from handlers.core.press import button
 from handlers.core.sending import send
@@ -69,7 +67,7 @@ async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) ->
     async with services.db.read() as session:
         candidates = await open_workshops(session, limit=MAX_CANDIDATES)
         done = await finished_workshop_ids(session, participant_id=participant.id)  # type: ignore[arg-type]
-    answers, hints, now = membership_cache(services), member_hints(services), time.monotonic()
+    answers, hints, now = services.membership_cache, services.member_hints, time.monotonic()
     known: list[Workshop] = []
     hinted: list[Workshop] = []
     unknown: list[Workshop] = []

@@ -20,10 +20,6 @@ from storage.schedule import heartbeat, reserve
 
 log = logging.getLogger(__name__)
 
-# Telegram allows about 30 messages per second overall; stay below it so that the rate limiter
-# rarely has to wait and the flood control never answers 429.
-DEFAULT_RATE = 25.0
-RATE_KEY = "broadcast_rate"
 
 Render = Callable[[Recipient], tuple[str, InlineKeyboardMarkup | None]]
 OnReserve = Callable[[AsyncSession, Sequence[Recipient]], Awaitable[None]]
@@ -73,7 +69,7 @@ async def broadcast(
 ) -> BroadcastOutcome:
     """Sends to each recipient whose delivery row this call inserted; a rerun skips the rest."""
     services = ctx.services
-    rate = float(services.extra.get(RATE_KEY, DEFAULT_RATE))
+    rate = services.broadcast_rate
     pacer, outcome = Pacer(rate), BroadcastOutcome()
     batch_size = max(1, int(rate))
     for start in range(0, len(recipients), batch_size):

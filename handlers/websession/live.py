@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
@@ -35,8 +34,6 @@ log = logging.getLogger(__name__)
 # Telegram allows about 20 messages a minute per group, edits included. The live message takes
 # at most this many, leaving the rest for commands (/summary, /teams, refusals).
 LIVE_EDITS_PER_MINUTE = 12
-_LAST_KEY = "live_last_edit"
-_LOCK_KEY = "live_lock"
 
 
 def min_gap(services: Services) -> float:
@@ -46,7 +43,7 @@ def min_gap(services: Services) -> float:
 
 def mark_group_message(services: Services, chat_id: int) -> None:
     """Counts a message just sent to the group, so the next live edit keeps its distance."""
-    services.extra.setdefault(_LAST_KEY, {})[chat_id] = time.monotonic()
+    services.live_edited[chat_id] = time.monotonic()
 
 
 def render_live(
@@ -115,7 +112,7 @@ async def refresh_live(ctx: DTeamContext, workshop_id: int) -> None:
         text = await live_snapshot(services, session, workshop)
     if text == workshop.live_text and workshop.live_message_id is not None:
         return
-    last: dict[int, float] = services.extra.setdefault(_LAST_KEY, {})
+    last = services.live_edited
     last[workshop.chat_id] = time.monotonic()
     old_id = workshop.live_message_id
     try:
@@ -150,13 +147,13 @@ async def _mark_dirty(services: Services, workshop_id: int) -> None:
 async def job_live(ctx: DTeamContext) -> None:
     """Edits the live messages of workshops that changed, at most once per gap per group."""
     services = ctx.services
-    lock: asyncio.Lock = services.extra.setdefault(_LOCK_KEY, asyncio.Lock())
+    lock = services.live_lock
     if lock.locked():
         return  # the previous tick is still editing
     async with lock:
         async with services.db.read() as session:
             dirty = await dirty_workshops(session)
-        last: dict[int, float] = services.extra.setdefault(_LAST_KEY, {})
+        last = services.live_edited
         gap, seen = min_gap(services), set[int]()
         for workshop in dirty:
             now = time.monotonic()

@@ -9,7 +9,7 @@ import pytest
 
 from bot.settings import SettingsError, load_settings
 from handlers.core.callbacks import MAX_ID, BadCallback, parse
-from handlers.core.permissions import MemberCache
+from handlers.core.member_cache import MemberCache
 from handlers.timeline.plan import ScheduleError, parse_request
 from handlers.websession.export_table import session_pseudonym
 
