@@ -17,6 +17,7 @@ from storage.models import Participant, Run, Workshop
 from storage.participants import get_or_create_participant, get_participant
 from storage.runs import get_answers, mark_processed, start_run
 from storage.taps import set_run_message
+from storage.types import pk
 from storage.workshops import OPEN, mark_live_dirty
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ async def open_run(
     q = services.questionnaire
     run = await start_run(
         session,
-        participant_id=participant.id,  # type: ignore[arg-type]
+        participant_id=pk(participant),
         workshop_id=workshop_id,
         questionnaire_version=q.version,
         language=language_of(services, participant, None),
@@ -122,7 +123,7 @@ async def show_current(
     services = ctx.services
     if answers is None:
         async with services.db.read() as session:
-            answers = await get_answers(session, run_id=run.id)  # type: ignore[arg-type]
+            answers = await get_answers(session, run_id=pk(run))
     assert run.current_item is not None
     assert run.id is not None
     text, markup = render.question(

@@ -18,6 +18,7 @@ from handlers.core.permissions import is_moderator
 from handlers.core.press import button
 from handlers.core.sending import edit_or_send, send
 from storage.participants import delete_participant, get_participant
+from storage.types import pk
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ async def on_delete(update: Update, ctx: DTeamContext) -> None:
         participant = await get_participant(session, telegram_id=user.id)
         runs = 0
         if participant is not None:
-            runs = await delete_participant(session, participant_id=participant.id)  # type: ignore[arg-type]
+            runs = await delete_participant(session, participant_id=pk(participant))
     log.info("deleted participant data on request (%d runs)", runs)
     await edit_or_send(ctx, message.chat.id, message.message_id, t.get(lang, "delete.done"))
 

@@ -34,6 +34,7 @@ from storage.groups import finished_workshop_ids
 from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant, set_consent, set_joined
 from storage.runs import active_run, move_run
+from storage.types import pk
 from storage.workshops import OPEN, get_workshop_by_code, mark_live_dirty, open_workshops
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) ->
     services = ctx.services
     async with services.db.read() as session:
         candidates = await open_workshops(session, limit=MAX_CANDIDATES)
-        done = await finished_workshop_ids(session, participant_id=participant.id)  # type: ignore[arg-type]
+        done = await finished_workshop_ids(session, participant_id=pk(participant))
     answers, hints, now = services.membership_cache, services.member_hints, time.monotonic()
     known: list[Workshop] = []
     hinted: list[Workshop] = []
@@ -174,19 +175,19 @@ async def _choose(
             chosen = workshop.id if workshop is not None else None
             await set_consent(session, participant=participant)
             await set_joined(session, participant=participant, workshop_id=chosen)
-            run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+            run = await active_run(session, participant_id=pk(participant))
             if run is None:
                 run = await open_run(
                     session, services, participant=participant, workshop_id=chosen
                 )
             else:
                 left = await move_run(session, run=run, workshop_id=chosen)
-                for wid in {left, chosen} - {None}:
-                    await mark_live_dirty(session, workshop_id=wid)  # type: ignore[arg-type]
+                for wid in {w for w in (left, chosen) if w is not None}:
+                    await mark_live_dirty(session, workshop_id=wid)
         else:  # delivered again: the first delivery made the row, if any
             participant = await get_participant(session, telegram_id=user.id)
             if participant is not None:
-                run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+                run = await active_run(session, participant_id=pk(participant))
     lang = language_of(services, participant, user)
     if code and closed is None and run is None and not is_new:
         return

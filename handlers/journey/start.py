@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import MaybeInaccessibleMessage, Update
+from telegram import InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from handlers.core import render
@@ -36,6 +36,7 @@ from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant, set_consent, set_joined, set_language
 from storage.runs import active_run, as_classification, get_result, latest_finished_run
 from storage.taps import result_unseen
+from storage.types import pk
 from storage.workshops import OPEN, get_workshop_by_code
 from typology.scoring import Result as Classification
 
@@ -43,7 +44,9 @@ log = logging.getLogger(__name__)
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def welcome(ctx: DTeamContext, lang: str, workshop: Workshop | None) -> tuple[str, object]:
+def welcome(
+    ctx: DTeamContext, lang: str, workshop: Workshop | None
+) -> tuple[str, InlineKeyboardMarkup]:
     """Returns the welcome with the privacy note, the consent and the language button."""
     t = ctx.services.texts
     parts = [t.get(lang, "start.welcome", total=len(ctx.services.questionnaire.items))]
@@ -87,7 +90,7 @@ async def cmd_start(update: Update, ctx: DTeamContext) -> None:
     async with write_tx(ctx, update) as (session, _):
         participant = await participant_for(session, services, user)
         lang = language_of(services, participant, user)
-        found.running = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        found.running = await active_run(session, participant_id=pk(participant))
         if found.running is not None and found.running.workshop_id is not None:
             found.running_in = await session.get(Workshop, found.running.workshop_id)
         if payload:
@@ -106,7 +109,7 @@ async def cmd_start(update: Update, ctx: DTeamContext) -> None:
                 if found.running is None or found.running.workshop_id == linked.id:
                     await set_joined(session, participant=participant, workshop_id=linked.id)
         found.joined = await joined_open(session, participant)
-        found.finished = await latest_finished_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        found.finished = await latest_finished_run(session, participant_id=pk(participant))
         if found.finished is not None and result_unseen(found.finished):
             assert found.finished.id is not None
             row = await get_result(session, run_id=found.finished.id)
@@ -130,7 +133,7 @@ async def _answer_start(
         if f.joined is None and await offer_sessions(ctx, chat_id, user_id, participant, lang):
             return
         text, markup = welcome(ctx, lang, f.joined)
-        await send(ctx, chat_id, text, markup)  # type: ignore[arg-type]
+        await send(ctx, chat_id, text, markup)
         return
     if running is not None:
         await _offer_resume(ctx, chat_id, lang, running)
@@ -233,7 +236,7 @@ async def on_consent(update: Update, ctx: DTeamContext) -> None:
         joined = await joined_open(session, participant)
         if joined is None and participant.joined_workshop_id is not None:
             closed = await session.get(Workshop, participant.joined_workshop_id)
-        run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        run = await active_run(session, participant_id=pk(participant))
         if run is None:  # a second press on an old welcome shows the run in progress
             run = await open_run(
                 session,
@@ -282,7 +285,7 @@ async def _rewelcome(
 ) -> None:
     """Turns the pressed message back into the welcome (no consent yet)."""
     text, markup = welcome(ctx, lang, joined)
-    await edit_or_send(ctx, message.chat.id, message.message_id, text, markup)  # type: ignore[arg-type]
+    await edit_or_send(ctx, message.chat.id, message.message_id, text, markup)
 
 
 async def on_resume(update: Update, ctx: DTeamContext) -> None:
@@ -292,7 +295,9 @@ async def on_resume(update: Update, ctx: DTeamContext) -> None:
     _, user, message = pressed
     async with ctx.services.db.read() as session:
         participant = await get_participant(session, telegram_id=user.id)
-        running = await active_run(session, participant_id=participant.id) if participant else None  # type: ignore[arg-type]
+        running = (
+            await active_run(session, participant_id=pk(participant)) if participant else None
+        )
     lang = language_of(ctx.services, participant, user)
     if running is None:
         await edit_or_send(
@@ -323,7 +328,7 @@ async def on_restart(update: Update, ctx: DTeamContext) -> None:
             joined = None
         else:
             joined = await joined_open(session, participant)
-            run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+            run = await active_run(session, participant_id=pk(participant))
         if is_new and participant is not None and participant.consent_at is not None:
             run = await open_run(
                 session,

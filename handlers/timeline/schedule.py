@@ -27,6 +27,7 @@ from handlers.timeline.timed_actions import local
 from storage.models import ScheduledMessage, Workshop
 from storage.participants import set_reminders
 from storage.schedule import clear_plan, replace_plan, set_timeline, workshop_rows
+from storage.types import pk
 from storage.workshops import OPEN, current_workshop
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ async def cmd_schedule(update: Update, ctx: DTeamContext) -> None:
             "workshop %s scheduled %s – %s", workshop.id, workshop.starts_at, workshop.ends_at
         )
     async with services.db.read() as session:
-        rows = await workshop_rows(session, workshop_id=workshop.id or 0)
+        rows = await workshop_rows(session, workshop_id=pk(workshop))
     shown = render_timeline(ctx, workshop, rows)
     await send(ctx, workshop.chat_id, f"{note}\n\n{shown}" if note else shown)
 

@@ -25,6 +25,7 @@ from storage.models import ScheduledMessage, Workshop
 from storage.participants import get_participant
 from storage.retention import purge_workshop
 from storage.schedule import SENT, SKIPPED, finish
+from storage.types import pk
 from storage.workshops import CLOSED, OPEN, get_workshop, set_status
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ async def run(
     # Group posts are marked done before they are sent: a crash then loses one post rather than
     # letting another process post it a second time.
     async with ctx.services.db.write() as session:
-        await finish(session, row_id=row.id, me=me, status=SENT, detail="posting", now=now())  # type: ignore[arg-type]
+        await finish(session, row_id=pk(row), me=me, status=SENT, detail="posting", now=now())
     if kind is Kind.ANNOUNCE:
         return await _announce(ctx, workshop)
     return await _last_call(ctx, workshop, config)
@@ -112,11 +113,12 @@ async def _remind(
     ctx: DTeamContext, kind: Kind, row: ScheduledMessage, workshop: Workshop, me: str, now: Now
 ) -> Step:
     services, t = ctx.services, ctx.services.texts
-    assert workshop.starts_at is not None
+    starts_at = workshop.starts_at
+    assert starts_at is not None
     assert workshop.id is not None
     async with services.db.read() as session:
         recipients = await joined_recipients(session, workshop_id=workshop.id)
-    minutes = max(1, round((workshop.starts_at - now()).total_seconds() / 60))
+    minutes = max(1, round((starts_at - now()).total_seconds() / 60))
 
     def render(r: Recipient) -> tuple[str, InlineKeyboardMarkup]:
         lang = _lang(services, r)
@@ -124,14 +126,14 @@ async def _remind(
             lang,
             f"timed.{kind.value}",
             title=title(workshop),
-            when=local(services, workshop.starts_at, lang),  # type: ignore[arg-type]
+            when=local(services, starts_at, lang),
             minutes=minutes,
         )
         return text, _reminder_markup(services, workshop, lang)
 
     outcome = await broadcast(
         ctx,
-        row_id=row.id or 0,
+        row_id=pk(row),
         me=me,
         now=now,
         recipients=recipients,
@@ -144,8 +146,9 @@ async def _nudge(
     ctx: DTeamContext, row: ScheduledMessage, workshop: Workshop, config: Config, me: str, now: Now
 ) -> Step:
     services, t = ctx.services, ctx.services.texts
+    ends_at = workshop.ends_at
     assert workshop.id is not None
-    assert workshop.ends_at is not None
+    assert ends_at is not None
     assert config.nudge is not None
     if workshop.status != OPEN:
         return Step(SKIPPED, f"session is {workshop.status}; no nudges")
@@ -160,7 +163,7 @@ async def _nudge(
             lang,
             "timed.nudge",
             title=title(workshop),
-            end=local(services, workshop.ends_at, lang),  # type: ignore[arg-type]
+            end=local(services, ends_at, lang),
         )
         rows = [
             [
@@ -183,7 +186,7 @@ async def _nudge(
 
     outcome = await broadcast(
         ctx,
-        row_id=row.id or 0,
+        row_id=pk(row),
         me=me,
         now=now,
         recipients=idle,
@@ -191,7 +194,7 @@ async def _nudge(
         on_reserve=on_reserve,
     )
     again = now() + NUDGE_EVERY
-    if again < workshop.ends_at:
+    if again < ends_at:
         return Step(SENT, outcome.detail(), again_at=again)
     return Step(SENT, "nudges done; last round: " + outcome.detail())
 
@@ -239,11 +242,11 @@ async def _close(
     # in between left the session open for good; after it, it loses at most the posts.
     try:
         async with services.db.write() as session:
-            fresh = await get_workshop(session, workshop_id=workshop.id)  # type: ignore[arg-type]
+            fresh = await get_workshop(session, workshop_id=pk(workshop))
             if fresh is None or fresh.status != OPEN:
                 return Step(SKIPPED, "closed by hand before the end")
             await set_status(session, workshop=fresh, status=CLOSED)
-            await finish(session, row_id=row.id, me=me, status=SENT, detail="closing", now=now())  # type: ignore[arg-type]
+            await finish(session, row_id=pk(row), me=me, status=SENT, detail="closing", now=now())
     except DBAPIError as exc:  # nothing saved: the row goes back to pending and comes again
         log.warning("closing workshop %s was not saved, trying again: %s", workshop.id, exc)
         return Step(SENT, f"close not saved ({type(exc).__name__})", again_at=now() + CLOSE_RETRY)

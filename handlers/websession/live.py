@@ -17,7 +17,7 @@ from handlers.core.moderation import join_link, title_of, to_group
 from handlers.core.sending import edit_or_send
 from storage.groups import SessionCounts, finished_members, session_counts
 from storage.models import Workshop
-from storage.types import utcnow
+from storage.types import pk, utcnow
 from storage.workshops import (
     CLOSED,
     claim_live,
@@ -161,7 +161,7 @@ async def job_live(ctx: DTeamContext) -> None:
                 continue  # stays dirty: a later tick combines everything that happened
             seen.add(workshop.chat_id)
             try:
-                await refresh_live(ctx, workshop.id)  # type: ignore[arg-type]
+                await refresh_live(ctx, pk(workshop))
             except Exception:  # one broken group must not stop the others
                 log.exception("live update of workshop %s failed", workshop.id)
 

@@ -23,7 +23,7 @@ from handlers.core.moderation import (
 from handlers.core.sending import on_blocked
 from handlers.websession.export_table import export_frame, to_csv, to_xlsx
 from storage.groups import export_rows, session_counts
-from storage.types import utcnow
+from storage.types import pk, utcnow
 from storage.workshops import OPEN
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ async def cmd_status(update: Update, ctx: DTeamContext) -> None:
     async with services.db.read() as session:
         counts = await session_counts(
             session,
-            workshop_id=workshop.id,  # type: ignore[arg-type]
+            workshop_id=pk(workshop),
             stuck_before=utcnow() - timedelta(minutes=STUCK_MINUTES),
         )
     state = t.get(

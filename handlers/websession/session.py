@@ -27,6 +27,7 @@ from handlers.websession.live import live_snapshot, mark_group_message, pin_quie
 from handlers.websession.qr import qr_png
 from storage.groups import reset_workshop
 from storage.models import Workshop
+from storage.types import pk
 from storage.workshops import (
     CLOSED,
     OPEN,
@@ -104,7 +105,7 @@ async def _set_status(update: Update, ctx: DTeamContext, status: str) -> None:
         return
     changed = workshop.status != status
     async with write_tx(ctx, update) as (session, is_new):
-        fresh = await get_workshop(session, workshop_id=workshop.id)  # type: ignore[arg-type]
+        fresh = await get_workshop(session, workshop_id=pk(workshop))
         if fresh is not None and is_new and changed:
             await set_status(session, workshop=fresh, status=status)
     key = {

@@ -25,6 +25,7 @@ from handlers.core.sending import send, send_photo
 from handlers.websession.summary_text import summary_caption, summary_text
 from storage.groups import finished_members
 from storage.models import Workshop
+from storage.types import pk
 from typology.charts import composition_chart
 from typology.group import GroupAnalysis, Member, analyse
 from typology.questionnaire import SKIP
@@ -45,7 +46,7 @@ async def workshop_analysis(services: Services, workshop: Workshop) -> GroupAnal
     async with services.db.read() as session:
         rows = await finished_members(
             session,
-            workshop_id=workshop.id,  # type: ignore[arg-type]
+            workshop_id=pk(workshop),
             context_items=CONTEXT_KEYS,
         )
     members = [
