@@ -37,7 +37,7 @@ OPTION_KEYS |= {"last": Kind.LAST_CALL, "retention": Kind.PURGE, "notice": Kind.
 
 @dataclass(frozen=True)
 class Config:
-    """Offsets of the timed messages; None switches one off. Defaults per issue 5."""
+    """Offsets of the timed messages; None switches one off."""
 
     day: timedelta | None = timedelta(days=1)
     soon: timedelta | None = timedelta(minutes=15)
