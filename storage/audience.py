@@ -1,4 +1,4 @@
-"""Who a timed message goes to, session progress, and the retention purge of raw answers."""
+"""Who a timed message goes to, workshop progress, and the retention purge of raw answers."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ def _pk(value: int | None) -> int:
 
 
 @dataclass(frozen=True)
-class SessionCounts:
+class WorkshopCounts:
     """How far the participants of a workshop are."""
 
     joined: int
@@ -70,9 +70,9 @@ class ExportRow:
     questionnaire_version: str = ""
 
 
-async def session_counts(
+async def workshop_counts(
     session: AsyncSession, *, workshop_id: int, stuck_before: datetime
-) -> SessionCounts:
+) -> WorkshopCounts:
     """Counts joined, finished and in-progress participants; stuck = no move since stuck_before."""
     res = await session.execute(
         select(
@@ -91,7 +91,7 @@ async def session_counts(
             in_progress += 1
             by_item[item or "?"] += 1
             stuck += updated_at < stuck_before
-    return SessionCounts(len(joined), len(finished), in_progress, dict(by_item), stuck)
+    return WorkshopCounts(len(joined), len(finished), in_progress, dict(by_item), stuck)
 
 
 async def finished_members(
@@ -189,7 +189,7 @@ async def assign_teams(session: AsyncSession, *, workshop_id: int, teams: dict[i
 async def export_rows(session: AsyncSession, *, workshop_id: int) -> Iterator[ExportRow]:
     """Yields every non-abandoned run of the workshop with answers and result, oldest first.
 
-    One at a time, so that a large session's export never holds all of them as objects.
+    One at a time, so that a large workshop's export never holds all of them as objects.
     """
     in_export = (col(Run.workshop_id) == workshop_id, col(Run.status) != ABANDONED)
     # Streamed in chunks, with the few distinct ids shared: 15 answers for each of 10,000 runs

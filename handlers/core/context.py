@@ -52,7 +52,7 @@ class Services:
     admin_cache_seconds: float = 30.0
     retention_days: int = 30
     controller: str = ""
-    pseudonym_key: bytes = b""  # keys the per-session pseudonyms of exports (bot/ sets it)
+    pseudonym_key: bytes = b""  # keys the per-workshop pseudonyms of exports (bot/ sets it)
     broadcast_rate: float = BROADCAST_RATE  # messages per second a timed broadcast sends
     clock: Callable[[], datetime] | None = None  # the timeline's now(); None: the real UTC time
     # Older questionnaire versions and their models, by version: a run started on one of them

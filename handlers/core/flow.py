@@ -67,16 +67,16 @@ async def consented(session: AsyncSession, user: User) -> Participant | None:
     return found if found is not None and found.consent_at is not None else None
 
 
-BUTTON_TITLE = 40  # characters of a session title on a button; Telegram cuts long labels
+BUTTON_TITLE = 40  # characters of a workshop title on a button; Telegram cuts long labels
 
 
 def button_title(title: str) -> str:
-    """Returns a session title short enough for a button label."""
+    """Returns a workshop title short enough for a button label."""
     return title if len(title) <= BUTTON_TITLE else title[: BUTTON_TITLE - 1].rstrip() + "…"
 
 
 async def joined_open(session: AsyncSession, participant: Participant) -> Workshop | None:
-    """Returns the session the participant's answers count for, if it is open now."""
+    """Returns the workshop the participant's answers count for, if it is open now."""
     if participant.joined_workshop_id is None:
         return None
     workshop = await session.get(Workshop, participant.joined_workshop_id)

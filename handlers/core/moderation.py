@@ -1,4 +1,4 @@
-"""Shared steps of moderator commands: who may moderate, which session, where to answer."""
+"""Shared steps of moderator commands: who may moderate, which workshop, where to answer."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def chat_link(services: Services) -> str:
 
 
 def join_link(services: Services, code: str) -> str:
-    """Returns the deep link that joins the session with this code."""
+    """Returns the deep link that joins the workshop with this code."""
     return f"{chat_link(services)}?start={code}"
 
 
@@ -113,7 +113,7 @@ async def ask_to_start(ctx: DTeamContext, cmd: GroupCommand) -> None:
 
 
 async def follow_migration(ctx: DTeamContext, old_chat_id: int, new_chat_id: int) -> None:
-    """Moves a group's sessions to its new supergroup id."""
+    """Moves a group's workshops to its new supergroup id."""
     async with ctx.services.db.write() as session:
         moved = await move_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
     log.info("group %s became supergroup %s: %d sessions moved", old_chat_id, new_chat_id, moved)
@@ -129,7 +129,7 @@ async def to_group(ctx: DTeamContext, chat_id: int, call: Callable[[int], Awaita
 
 
 async def on_migrate(update: Update, ctx: DTeamContext) -> None:
-    """Keeps a group's sessions when Telegram upgrades it to a supergroup."""
+    """Keeps a group's workshops when Telegram upgrades it to a supergroup."""
     message = update.effective_message
     if message is None:
         return

@@ -1,4 +1,4 @@
-"""A bare /start offers the open sessions of the person's groups, or a solo run."""
+"""A bare /start offers the open workshops of the person's groups, or a solo run."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_CHECKED = 10  # membership questions to Telegram per bare /start, at most
 MAX_OFFERED = 5
-MAX_CANDIDATES = 1000  # open sessions looked at (newest first); only known ones cost nothing
+MAX_CANDIDATES = 1000  # open workshops looked at (newest first); only known ones cost nothing
 
 
 async def _is_member(ctx: DTeamContext, chat_id: int, user_id: int) -> bool | None:
@@ -55,11 +55,11 @@ async def _is_member(ctx: DTeamContext, chat_id: int, user_id: int) -> bool | No
 
 
 async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) -> list[Workshop]:
-    """Returns open sessions of groups the user is in and has not finished yet.
+    """Returns open workshops of groups the user is in and has not finished yet.
 
-    Every open session is a candidate, so sessions elsewhere cannot push the person's own
+    Every open workshop is a candidate, so workshops elsewhere cannot push the person's own
     out of view. Known members (Telegram's recent answer, also from a moderator check) cost
-    nothing; then the groups the person opened a session in or Telegram reported them
+    nothing; then the groups the person opened a workshop in or Telegram reported them
     joining, then the rest newest first: at most MAX_CHECKED questions per /start. Answers
     are kept for a few minutes, so the next /start goes on where this one stopped instead
     of asking the same groups again.
@@ -79,7 +79,7 @@ async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) ->
         chats.add(workshop.chat_id)
         cached = answers.get(workshop.chat_id, user_id, now=now, max_age=MEMBERSHIP_SECONDS)
         if cached is None and workshop.created_by == user_id:
-            hinted.insert(0, workshop)  # who opened the session was in its group then
+            hinted.insert(0, workshop)  # who opened the workshop was in its group then
         elif cached is None:
             hint = hints.get(workshop.chat_id, user_id, now=now, max_age=HINT_SECONDS)
             (hinted if hint else unknown).append(workshop)
@@ -95,10 +95,10 @@ async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) ->
     return known[:MAX_OFFERED]
 
 
-async def offer_sessions(
+async def offer_workshops(
     ctx: DTeamContext, chat_id: int, user_id: int, participant: Participant, lang: str
 ) -> bool:
-    """Offers the joinable open sessions and a solo run; False when there is none to offer."""
+    """Offers the joinable open workshops and a solo run; False when there is none to offer."""
     workshops = await joinable(ctx, participant, user_id)
     if not workshops:
         return False
@@ -131,9 +131,9 @@ async def offer_sessions(
 
 
 async def on_join(update: Update, ctx: DTeamContext) -> None:
-    """Makes the chosen open session the one the answers count for, and goes on there.
+    """Makes the chosen open workshop the one the answers count for, and goes on there.
 
-    The button names the session by its join code, the same secret as its link; pressing it
+    The button names the workshop by its join code, the same secret as its link; pressing it
     after the privacy note (offer or choice prompt) is consent. A run in progress moves with
     its answers; else a new run starts.
     """
@@ -145,7 +145,7 @@ async def on_join(update: Update, ctx: DTeamContext) -> None:
 
 
 async def on_solo(update: Update, ctx: DTeamContext) -> None:
-    """Answers on one's own: the answers count for no session."""
+    """Answers on one's own: the answers count for no workshop."""
     if (pressed := await button(update)) is None:
         return
     _, user, message = pressed

@@ -207,7 +207,7 @@ async def deliver_result(
 
 
 async def _counted_for(services: Services, run: Run, lang: str) -> str | None:
-    """Says which session the finished run counts for, or that its session closed meanwhile."""
+    """Says which workshop the finished run counts for, or that its workshop closed meanwhile."""
     assert run.id is not None
     async with services.db.read() as session:
         counted = await get_run(session, run_id=run.id)

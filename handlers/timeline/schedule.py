@@ -34,13 +34,13 @@ log = logging.getLogger(__name__)
 
 
 async def _moderated_workshop(update: Update, ctx: DTeamContext) -> Workshop | None:
-    """Narrows to a moderator's command in a group with a session; answers everyone else."""
+    """Narrows to a moderator's command in a group with a workshop; answers everyone else."""
     cmd = await moderator_command(update, ctx, texts="schedule")
     return None if cmd is None else await group_workshop(ctx, cmd, texts="schedule")
 
 
 def render_timeline(ctx: DTeamContext, workshop: Workshop, rows: list[ScheduledMessage]) -> str:
-    """Renders the session's start, end and timed messages with their state."""
+    """Renders the workshop's start, end and timed messages with their state."""
     services = ctx.services
     lang, t = services.default_language, services.texts
     if workshop.starts_at is None or workshop.ends_at is None:
@@ -136,7 +136,7 @@ def _error_text(ctx: DTeamContext, exc: ScheduleError) -> str:
 
 
 async def cmd_unschedule(update: Update, ctx: DTeamContext) -> None:
-    """Clears the session's timeline and every timed message not sent yet."""
+    """Clears the workshop's timeline and every timed message not sent yet."""
     workshop = await _moderated_workshop(update, ctx)
     if workshop is None or workshop.id is None:
         return

@@ -80,7 +80,7 @@ async def job_sweep(ctx: DTeamContext) -> None:
 
 
 async def sweep(ctx: DTeamContext) -> int:
-    """Adds retention for sessions closed by hand, then runs every due row; returns how many."""
+    """Adds retention for workshops closed by hand, then runs every due row; returns how many."""
     services = ctx.services
     now = clock(services)()
     async with services.db.write() as session:

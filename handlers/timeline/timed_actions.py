@@ -30,8 +30,8 @@ from storage.workshops import CLOSED, OPEN, get_workshop, set_status
 
 log = logging.getLogger(__name__)
 
-NUDGE_EVERY = timedelta(minutes=1)  # how often idle runs are looked for during the session
-RECHECK_OPEN = timedelta(days=1)  # retention waits while a closed session was re-opened
+NUDGE_EVERY = timedelta(minutes=1)  # how often idle runs are looked for during the workshop
+RECHECK_OPEN = timedelta(days=1)  # retention waits while a closed workshop was re-opened
 CLOSE_RETRY = timedelta(minutes=1)  # a close the database refused is tried again after this
 Now = Callable[[], datetime]
 
@@ -239,7 +239,7 @@ async def _close(
 ) -> Step:
     services = ctx.services
     # The close and "sent" in one transaction: marked sent before the close was saved, a crash
-    # in between left the session open for good; after it, it loses at most the posts.
+    # in between left the workshop open for good; after it, it loses at most the posts.
     try:
         async with services.db.write() as session:
             fresh = await get_workshop(session, workshop_id=pk(workshop))
@@ -274,7 +274,7 @@ async def _retention(
         return Step(SENT, "session open again; waiting", again_at=now() + RECHECK_OPEN)
     purge_at = ended + config.retention
     due = purge_at - config.notice if kind is Kind.RETENTION_NOTICE and config.notice else purge_at
-    if now() < due:  # the session was closed later than planned: wait for the real time
+    if now() < due:  # the workshop was closed later than planned: wait for the real time
         return Step(SENT, "not yet", again_at=due)
     if kind is Kind.RETENTION_NOTICE:
         return await _notice(ctx, workshop, purge_at, config)

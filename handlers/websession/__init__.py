@@ -1,4 +1,4 @@
-"""The moderated web session in a group: opening, live message, D-Team post, teams, export."""
+"""The moderated workshop in a group: opening, live message, D-Team post, teams, export."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from handlers.core.context import SERVICES_KEY, DTeamContext, Services
 from handlers.core.i18n import escape
 from handlers.core.moderation import join_link, title_of, to_group
 from handlers.core.sending import edit_or_send
-from storage.groups import SessionCounts, finished_members, session_counts
+from storage.groups import WorkshopCounts, finished_members, workshop_counts
 from storage.models import Workshop
 from storage.types import pk, utcnow
 from storage.workshops import (
@@ -49,7 +49,7 @@ def mark_group_message(services: Services, chat_id: int) -> None:
 def render_live(
     services: Services,
     workshop: Workshop,
-    counts: SessionCounts,
+    counts: WorkshopCounts,
     types: Counter[str],
     lang: str,
 ) -> str:
@@ -85,7 +85,7 @@ async def live_snapshot(services: Services, session: Any, workshop: Workshop) ->
     """Reads the workshop's numbers in this session and renders the live text."""
     assert workshop.id is not None
     stuck_before = utcnow()
-    counts = await session_counts(session, workshop_id=workshop.id, stuck_before=stuck_before)
+    counts = await workshop_counts(session, workshop_id=workshop.id, stuck_before=stuck_before)
     members = await finished_members(session, workshop_id=workshop.id)  # in finish order
     shown = disclosed_counts([m.main_type for m in members], services.privacy_threshold)
     types = Counter({t.value: c for t, c in shown.items()})

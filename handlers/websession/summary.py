@@ -74,7 +74,7 @@ async def post_dteam_summary(
                 analysis.counts,
                 lang=lang,
                 title=chart_title,
-                session=title,
+                workshop=title,
                 day=datetime.now(services.timezone).date(),
             )
         )
