@@ -23,10 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import bot.scheduler
 from bot.runner import running_app
 from bot.settings import load_settings
-from handlers.core.context import SERVICES_KEY, DTeamContext, Services
-from handlers.timeline.broadcast import DEFAULT_RATE
+from handlers.core.context import BROADCAST_RATE, SERVICES_KEY, DTeamContext, Services
 from handlers.timeline.plan import Config, plan
-from handlers.timeline.timed import CLOCK_KEY, sweep
+from handlers.timeline.timed import sweep
 from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.migrate import migrate
@@ -93,7 +92,7 @@ async def main(n: int, burst: bool, url: str | None) -> None:
                 services: Services = app.bot_data[SERVICES_KEY]
                 await asyncio.sleep(1.0)  # let the start-up sweep (nothing due yet) pass
                 due = START - timedelta(days=1)
-                services.extra[CLOCK_KEY] = lambda: due
+                services.clock = lambda: due
                 sandbox.set_limits(True)
                 before = sandbox.stats()
                 began = time.perf_counter()
@@ -119,7 +118,7 @@ async def main(n: int, burst: bool, url: str | None) -> None:
     print(
         f"  Telegram's limit itself:   {n / TELEGRAM_LIMIT:6.1f} s  ({TELEGRAM_LIMIT:.0f} msg/s)"
     )
-    print(f"  paced at {DEFAULT_RATE:.0f}/s, ideal:     {n / DEFAULT_RATE:6.1f} s")
+    print(f"  paced at {BROADCAST_RATE:.0f}/s, ideal:     {n / BROADCAST_RATE:6.1f} s")
     print(
         f"  bot's timed reminder:      {paced:6.1f} s  ({sent / paced:5.1f} msg/s, "
         f"{sent} sent, {paced_429} x 429)"

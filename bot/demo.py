@@ -1,4 +1,4 @@
-"""`dteam demo`: a whole web session through the real bot against the local Bot API stand-in."""
+"""`dteam demo`: a whole workshop through the real bot against the local Bot API stand-in."""
 
 from __future__ import annotations
 
@@ -168,7 +168,7 @@ async def _export(server: BotApiServer, out: Path) -> list[Path]:
     return paths
 
 
-async def _session(server: BotApiServer, n: int, lang: str, out: Path) -> list[Path]:
+async def _run_workshop(server: BotApiServer, n: int, lang: str, out: Path) -> list[Path]:
     """Plays the moderator and the participants; returns the files written."""
     await _command(server, "/start", MODERATOR, lambda _m: True)  # so /export may reach her
     qr = await _command(server, "/session Demo-Workshop", GROUP, lambda m: m.photo is not None)
@@ -213,7 +213,7 @@ async def run_demo(settings: Settings, *, participants: int = 40, out: Path) -> 
             if not ready.is_set():
                 waiter.cancel()
                 raise RuntimeError("the bot did not start; see bot.log")
-            files = await _session(server, participants, settings.language, out)
+            files = await _run_workshop(server, participants, settings.language, out)
         except (RuntimeError, TimeoutError) as exc:
             log.exception("demo failed")
             print(f"dteam demo: failed: {exc}", file=sys.stderr)  # noqa: T201

@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
-from typology.questionnaire import Questionnaire
+from typology.questionnaire import SKIP, Questionnaire
 from typology.synthetic import generate_matrix
 from typology.types import TYPES
-
-SKIP = "x"  # "no answer" on optional context questions (handlers.core.render.SKIP)
 
 
 def answer_sheets(q: Questionnaire, n: int, *, seed: int = 7) -> list[dict[str, str]]:

@@ -9,7 +9,7 @@ from typing import Any
 from telegram.error import RetryAfter
 
 from bot.pacing import Callback, PacedRateLimiter
-from handlers.core.outcome import Outcome
+from handlers.core.outcome import UpdateOutcome
 from storage.database import Database
 from storage.health import count_finished_participants
 
@@ -35,7 +35,7 @@ class Metrics:
         """Counts one update dropped because its sender's (or group's) queue was full."""
         self.updates_dropped += 1
 
-    def observe(self, outcome: Outcome) -> None:
+    def observe(self, outcome: UpdateOutcome) -> None:
         """Counts one processed update by what became of it."""
         self.updates_processed += 1
         if outcome.error is not None:

@@ -66,7 +66,7 @@ class PerUserProcessor(BaseUpdateProcessor):
     def __init__(
         self,
         max_concurrent_updates: int,
-        on_done: Callable[[outcome.Outcome], None] | None = None,
+        on_done: Callable[[outcome.UpdateOutcome], None] | None = None,
         on_dropped: Callable[[object], None] | None = None,
         *,
         user_queue: int = USER_QUEUE,

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     live_interval: float = Field(default=5.0, ge=0.2, le=600)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    # Keys the per-session pseudonyms in exports; default: derived from the bot token.
+    # Keys the per-workshop pseudonyms in exports; default: derived from the bot token.
     pseudonym_secret: SecretStr | None = Field(default=None, min_length=16)
     webhook_path: str | None = None  # default: the path of webhook_url
     listen_host: str = "127.0.0.1"
@@ -123,7 +123,7 @@ class Settings(BaseSettings):
 
     @property
     def pseudonym_key(self) -> bytes:
-        """Returns the key of the exports' per-session pseudonyms.
+        """Returns the key of the exports' per-workshop pseudonyms.
 
         DTEAM_PSEUDONYM_SECRET if set, else derived from the token (one-way, so the key tells
         nothing about the token). A new token then changes the pseudonyms of later exports.

@@ -1,9 +1,9 @@
-"""Who a timed message goes to, session progress, and the retention purge of raw answers."""
+"""Who a timed message goes to, workshop progress, and the retention purge of raw answers."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy import distinct, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import Answer, Participant, Result, Run, ScheduledMessage, Workshop
+from storage.models import Participant, Run, ScheduledMessage, Workshop
 from storage.runs import ABANDONED, FINISHED, IN_PROGRESS
 
 
@@ -23,16 +23,6 @@ class Recipient:
     telegram_id: int
     language: str | None
     run_id: int | None = None
-
-
-@dataclass(frozen=True)
-class FinishedMember:
-    """The stored result of one finished participant of a workshop."""
-
-    pseudonym: str
-    main_type: str
-    profile: dict[str, float]
-    answers: dict[str, str] = field(default_factory=dict)
 
 
 def _reachable() -> Any:
@@ -100,40 +90,6 @@ async def progress(session: AsyncSession, *, workshop_id: int) -> tuple[int, int
     return int((await session.execute(joined)).scalar_one()), int(
         (await session.execute(finished)).scalar_one()
     )
-
-
-async def finished_members(session: AsyncSession, *, workshop_id: int) -> list[FinishedMember]:
-    """Returns the latest finished result per participant of a workshop, in finish order."""
-    finished = (col(Run.workshop_id) == workshop_id, col(Run.status) == FINISHED)
-    res = await session.execute(
-        select(
-            col(Run.id),
-            col(Run.participant_id),
-            col(Participant.pseudonym),
-            col(Result.main_type),
-            col(Result.profile),
-        )
-        .join(Result, col(Result.run_id) == col(Run.id))
-        .join(Participant, col(Participant.id) == col(Run.participant_id))
-        .where(*finished)
-        .order_by(col(Run.finished_at), col(Run.id))
-    )
-    latest: dict[int, tuple[int, FinishedMember]] = {}  # participant -> their latest run
-    for run_id, participant_id, pseudonym, main_type, profile in res:
-        member = FinishedMember(str(pseudonym), main_type, dict(profile), {})
-        latest.pop(int(participant_id), None)  # the order is that of the latest results
-        latest[int(participant_id)] = (int(run_id or 0), member)
-    by_run = dict(latest.values())
-    # Joined, not a list of run ids: SQLite allows only so many bound parameters.
-    rows = await session.execute(
-        select(col(Answer.run_id), col(Answer.item_id), col(Answer.option_id))
-        .join(Run, col(Run.id) == col(Answer.run_id))
-        .where(*finished)
-    )
-    for run_id, item_id, option_id in rows:
-        if (owner := by_run.get(int(run_id))) is not None:
-            owner.answers[str(item_id)] = str(option_id)
-    return list(by_run.values())
 
 
 async def set_aggregate(

@@ -22,7 +22,7 @@ def _pk(value: int | None) -> int:
 
 
 @dataclass(frozen=True)
-class SessionCounts:
+class WorkshopCounts:
     """How far the participants of a workshop are."""
 
     joined: int
@@ -38,6 +38,7 @@ class FinishedMember:
 
     run_id: int
     participant_id: int
+    pseudonym: str
     telegram_id: int
     first_name: str | None
     language: str
@@ -69,9 +70,9 @@ class ExportRow:
     questionnaire_version: str = ""
 
 
-async def session_counts(
+async def workshop_counts(
     session: AsyncSession, *, workshop_id: int, stuck_before: datetime
-) -> SessionCounts:
+) -> WorkshopCounts:
     """Counts joined, finished and in-progress participants; stuck = no move since stuck_before."""
     res = await session.execute(
         select(
@@ -90,7 +91,7 @@ async def session_counts(
             in_progress += 1
             by_item[item or "?"] += 1
             stuck += updated_at < stuck_before
-    return SessionCounts(len(joined), len(finished), in_progress, dict(by_item), stuck)
+    return WorkshopCounts(len(joined), len(finished), in_progress, dict(by_item), stuck)
 
 
 async def finished_members(
@@ -98,10 +99,11 @@ async def finished_members(
 ) -> list[FinishedMember]:
     """Returns each participant's latest finished run in the workshop, in finish order.
 
-    A participant who finished again stands where their latest result finished: the order
-    `typology.group.disclosed` counts in steps of the privacy threshold. Plain columns, no ORM
-    objects: with 10,000 participants ORM rows (three objects each, with their JSON) made a
-    /summary peak at about 270 MB (bench_memory).
+    For /summary and for the aggregate kept at the close; `context_items` are the answers each
+    member's `context` carries. A participant who finished again stands where their latest
+    result finished: the order `typology.group.disclosed` counts in steps of the privacy
+    threshold. Plain columns, no ORM objects: with 10,000 participants ORM rows (three objects
+    each, with their JSON) made a /summary peak at about 270 MB (bench_memory).
     """
     res = await session.execute(
         select(
@@ -109,6 +111,7 @@ async def finished_members(
             col(Run.participant_id),
             col(Run.language),
             col(Run.team),
+            col(Participant.pseudonym),
             col(Participant.telegram_id),
             col(Participant.first_name),
             col(Participant.language),
@@ -129,6 +132,7 @@ async def finished_members(
         participant_id,
         run_language,
         team,
+        pseudonym,
         telegram_id,
         first_name,
         language,
@@ -142,6 +146,7 @@ async def finished_members(
         latest[participant_id] = FinishedMember(
             run_id=_pk(run_id),
             participant_id=participant_id,
+            pseudonym=pseudonym,
             telegram_id=telegram_id,
             first_name=first_name,
             language=language or run_language,
@@ -184,7 +189,7 @@ async def assign_teams(session: AsyncSession, *, workshop_id: int, teams: dict[i
 async def export_rows(session: AsyncSession, *, workshop_id: int) -> Iterator[ExportRow]:
     """Yields every non-abandoned run of the workshop with answers and result, oldest first.
 
-    One at a time, so that a large session's export never holds all of them as objects.
+    One at a time, so that a large workshop's export never holds all of them as objects.
     """
     in_export = (col(Run.workshop_id) == workshop_id, col(Run.status) != ABANDONED)
     # Streamed in chunks, with the few distinct ids shared: 15 answers for each of 10,000 runs

@@ -14,7 +14,7 @@ from storage.workshops import OPEN
 async def count_finished_participants(session: AsyncSession) -> int:
     """Returns how many participants finished at least one questionnaire run."""
     res = await session.execute(
-        select(func.count(distinct(Run.participant_id))).where(Run.status == FINISHED)  # type: ignore[arg-type]
+        select(func.count(distinct(col(Run.participant_id)))).where(col(Run.status) == FINISHED)
     )
     return int(res.scalar_one())
 

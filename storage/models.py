@@ -1,4 +1,4 @@
-"""SQLModel tables: participants, workshops (web sessions), questionnaire runs, results."""
+"""SQLModel tables: participants, workshops, questionnaire runs, results."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class Participant(SQLModel, table=True):
     reminders: bool = Field(default=True)
     blocked_at: datetime | None = _utc()
     created_at: datetime = _created()
-    # The session this person's results count for: set by its link or an explicit choice, kept
+    # The workshop this person's results count for: set by its link or an explicit choice, kept
     # in the database so that a language switch, a bare /start or a restart cannot lose it.
     joined_workshop_id: int | None = Field(
         default=None,
@@ -58,7 +58,7 @@ class Participant(SQLModel, table=True):
 
 
 class Workshop(SQLModel, table=True):
-    """A web session of one group: participants join it by its code."""
+    """A workshop of one group (what /session opens): participants join it by its code."""
 
     __tablename__ = "workshop"
 

@@ -93,7 +93,7 @@ async def delete_participant(session: AsyncSession, *, participant_id: int) -> i
 async def set_joined(
     session: AsyncSession, *, participant: Participant, workshop_id: int | None
 ) -> None:
-    """Records the session this participant's results count for (None: on their own)."""
+    """Records the workshop this participant's results count for (None: on their own)."""
     if participant.joined_workshop_id != workshop_id:
         participant.joined_workshop_id = workshop_id
         participant.joined_at = utcnow()

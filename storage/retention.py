@@ -64,7 +64,7 @@ async def workshops_holding_data(session: AsyncSession) -> list[Held]:
     out = []
     for workshop in res.scalars():
         wid = workshop.id or 0
-        # A session planned for later (ends_at ahead) is active until then.
+        # A workshop planned for later (ends_at ahead) is active until then.
         last = _latest(
             workshop.created_at,
             workshop.closed_at,
@@ -81,7 +81,7 @@ async def purge_workshop(session: AsyncSession, *, workshop_id: int, now: dateti
 
     Runs with answers and results, delivery rows of its timed messages (they name each
     recipient), and participants' pending joins. An open workshop is closed as well, so that
-    nobody adds to a purged session. The aggregate in Workshop.aggregate stays.
+    nobody adds to a purged workshop. The aggregate in Workshop.aggregate stays.
     """
     deleted = await reset_workshop(session, workshop_id=workshop_id)
     messages = select(col(ScheduledMessage.id)).where(

@@ -179,7 +179,7 @@ def result_row(run_id: int, result: Classification, now: datetime) -> Result:
 
 
 async def move_run(session: AsyncSession, *, run: Run, workshop_id: int | None) -> int | None:
-    """Lets a run in progress count for another session (or none); returns the one it left."""
+    """Lets a run in progress count for another workshop (or none); returns the one it left."""
     left = run.workshop_id
     if left != workshop_id:
         run.workshop_id = workshop_id

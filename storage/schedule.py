@@ -29,7 +29,7 @@ async def set_timeline(
     ends_at: datetime | None,
     settings: dict[str, object],
 ) -> None:
-    """Stores the workshop's start, end and per-session timeline settings."""
+    """Stores the workshop's start, end and per-workshop timeline settings."""
     workshop.starts_at, workshop.ends_at = starts_at, ends_at
     workshop.settings = settings
     session.add(workshop)

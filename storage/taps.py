@@ -99,9 +99,9 @@ def _inserts(dialect: str) -> tuple[Any, Any]:
     return processed, answer
 
 
-# The session a finished run counts for is decided when it finishes, in the same statement:
+# The workshop a finished run counts for is decided when it finishes, in the same statement:
 # the one its participant joined (by link or choice), if that is open now; else none. A run
-# begun while that session was closed, or moved by a choice meanwhile, lands where promised.
+# begun while that workshop was closed, or moved by a choice meanwhile, lands where promised.
 _COUNTS_FOR = (
     select(col(Workshop.id))
     .join(Participant, col(Participant.joined_workshop_id) == col(Workshop.id))
@@ -176,7 +176,7 @@ def write_answer(
     """Stores one answer and moves the run to next_item, or finishes it with result.
 
     All in the caller's transaction: the update id for deduplication, the optimistic move,
-    the answer, the result, the live message's dirty flag (of the session the run was in and,
+    the answer, the result, the live message's dirty flag (of the workshop the run was in and,
     on finishing, of the one it counts for).
     """
     if result is None and next_item is None:

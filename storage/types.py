@@ -1,9 +1,9 @@
-"""Column types shared by the tables."""
+"""Column types shared by the tables, and the primary key of a stored row."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -36,3 +36,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """Returns the current time, UTC-aware."""
     return datetime.now(UTC)
+
+
+class Stored(Protocol):
+    """A table row: its id is None until the row is flushed to the database."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
+def pk(row: Stored) -> int:
+    """Returns the primary key of a stored row; raises if the row was never flushed."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no primary key yet: it was never flushed")
+    return row.id

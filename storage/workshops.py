@@ -1,4 +1,4 @@
-"""Queries about workshops (web sessions of a group)."""
+"""Queries about workshops (what a group's /session opens)."""
 
 from __future__ import annotations
 

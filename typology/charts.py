@@ -34,7 +34,7 @@ TITLES: dict[str, dict[str, str]] = {
     "de": {"composition": "Zusammensetzung der Gruppe", "affinity": "Nähe zu den vier Typen"},
     "en": {"composition": "Group composition", "affinity": "Affinity to the four types"},
 }
-# The composition chart stands alone on a slide: a footer names the session, n and the date
+# The composition chart stands alone on a slide: a footer names the workshop, n and the date
 # (drawn per call, like the bars) beside the source of the typology (drawn in the template).
 SOURCE: dict[str, str] = {
     "de": "Typen: ÖFIT/KGSt (2020) · eigener Fragebogen",
@@ -119,20 +119,20 @@ class _Template:
             self._footer_at = (left, height * (1 - FOOTER / 2))
             self._footer_width = source.get_window_extent(renderer).x0 - FOOTER_GAP - left
 
-    def fit_footer(self, session: str, tail: str) -> str:
-        """Returns "session · tail", the session title shortened where it would reach the source.
+    def fit_footer(self, workshop: str, tail: str) -> str:
+        """Returns "workshop · tail", the workshop title shortened where it would reach the source.
 
         n and the date (the tail) are always shown whole.
         """
         font = self._footer_font
-        if not session:
+        if not workshop:
             return tail
-        text = f"{session} · {tail}"
+        text = f"{workshop} · {tail}"
         if font is None or font.getlength(text) <= self._footer_width:
             return text
-        while session and font.getlength(f"{session}… · {tail}") > self._footer_width:
-            session = session[:-1]
-        return f"{session.rstrip()}… · {tail}" if session.strip() else tail
+        while workshop and font.getlength(f"{workshop}… · {tail}") > self._footer_width:
+            workshop = workshop[:-1]
+        return f"{workshop.rstrip()}… · {tail}" if workshop.strip() else tail
 
     def png(
         self,
@@ -168,7 +168,7 @@ class _Template:
 
 @functools.lru_cache(maxsize=8)  # about 1.7 MB each; in practice 2 languages x 2 titles
 def _template(lang: str, title: str, footer: bool = False) -> _Template:
-    # Keyed by what every chart of a kind shares; session, n and date are drawn per call.
+    # Keyed by what every chart of a kind shares; workshop, n and date are drawn per call.
     return _Template(lang, title, footer)
 
 
@@ -180,11 +180,11 @@ def _bar_chart(
 
 
 def footer_text(
-    n: int, *, lang: str, session: str | None = None, day: date | None = None
+    n: int, *, lang: str, workshop: str | None = None, day: date | None = None
 ) -> tuple[str, str]:
-    """The composition chart's footer: the session title, and "n = … · date" (as far as given)."""
+    """The composition chart's footer: the workshop title, and "n = … · date" (as far as given)."""
     tail = f"n = {n}" + (f" · {day.strftime(DATE_FORMAT[lang])}" if day is not None else "")
-    return " ".join((session or "").split()), tail
+    return " ".join((workshop or "").split()), tail
 
 
 def _title(lang: str, kind: str, title: str | None) -> str:
@@ -200,12 +200,12 @@ def composition_chart(
     *,
     lang: str = "de",
     title: str | None = None,
-    session: str | None = None,
+    workshop: str | None = None,
     day: date | None = None,
 ) -> bytes:
     """Render a group's type composition (count and percent per type) as PNG bytes.
 
-    A footer names the session, n (the counted members) and the day, and the source of the
+    A footer names the workshop, n (the counted members) and the day, and the source of the
     typology, so that the picture stands alone on a slide.
     """
     values = [int(counts.get(t, 0)) for t in TYPES]
@@ -216,7 +216,7 @@ def composition_chart(
         [float(v) for v in values],
         composition_labels(counts, lang=lang),
         max(values),
-        footer_text(sum(values), lang=lang, session=session, day=day),
+        footer_text(sum(values), lang=lang, workshop=workshop, day=day),
     )
 
 

@@ -30,8 +30,8 @@ RESPONDENTS = 4000
 NOISE = Noise()
 SWEEP = (0.75, 1.25, 1.5)  # further item noise levels, recovery only
 TARGET = 0.90
-# Issue 13's reading of version 1: the OZG deadline and IT security are duties nobody calls
-# unimportant. Modelled as items every prototype rates 5 (an assumption, shown separately).
+# A content review's reading of version 1: the OZG deadline and IT security are duties nobody
+# calls unimportant. Modelled as items every prototype rates 5 (an assumption, shown separately).
 DUTY_ITEMS: dict[str, tuple[str, ...]] = {"1": ("g01", "g09")}
 
 

@@ -21,6 +21,7 @@ CURRENT_VERSION = "2"
 DEFAULT_PATH = VERSION_PATHS[CURRENT_VERSION]
 KINDS: tuple[str, ...] = ("rating", "choice", "context")
 MAX_OPTION_ID_BYTES = 20
+SKIP = "x"  # the option id of "no answer" on optional context questions (offered by the bot)
 
 Kind = Literal["rating", "choice", "context"]
 
@@ -143,14 +144,14 @@ class Questionnaire:
         missing = [i for i in ids if i not in answers]
         return missing[0] if missing else None
 
-    def accepts(self, item_id: str, option_id: str, *, skip: str) -> bool:
-        """Whether option_id answers item_id: one of its options, or `skip` on a context item."""
+    def accepts(self, item_id: str, option_id: str) -> bool:
+        """Whether option_id answers item_id: one of its options, or SKIP on a context item."""
         try:
             item = self.item(item_id)
         except KeyError:
             return False
         return option_id in {o.id for o in item.options} or (
-            item.kind == "context" and option_id == skip
+            item.kind == "context" and option_id == SKIP
         )
 
     def text(self, key: str, lang: str) -> str:

@@ -17,7 +17,7 @@ MAX_ID = 2**31 - 1
 class Action(StrEnum):
     """What a button does; the prefix of its callback data."""
 
-    # Buttons never carry a session's id: the session a person joins is stored with them
+    # Buttons never carry a workshop's id: the workshop a person joins is stored with them
     # (consent, restart) or named by its join code, which the server checks like the link.
     CONSENT = "c"  # c (older messages: c:<anything>, ignored)
     LANGUAGE = "l"  # l:<lang>
@@ -26,7 +26,7 @@ class Action(StrEnum):
     RESUME = "r"  # r:<run>
     RESTART = "n"  # n (older messages: n:<anything>, ignored)
     JOIN = "j"  # j:<join code>
-    SOLO = "o"  # o: answer on one's own, for no session
+    SOLO = "o"  # o: answer on one's own, for no workshop
     DELETE = "d"  # d:yes | d:no
     REMINDERS = "m"  # m:on | m:off
     SHARE_NAME = "s"  # s:on | s:off

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from handlers.core.i18n import Texts
+from handlers.core.member_cache import HINT_ENTRIES, MemberCache
 from storage.database import Database
 from typology.profiles import Profile
 from typology.questionnaire import Questionnaire
 from typology.scoring import Classifier
 from typology.types import TypeId
+
+# Telegram allows about 30 messages per second overall; stay below it so that the rate limiter
+# rarely has to wait and the flood control never answers 429.
+BROADCAST_RATE = 25.0
+
+
+def process_name() -> str:
+    """Returns a name for this process's claims: host, pid and a random part."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -36,12 +52,22 @@ class Services:
     admin_cache_seconds: float = 30.0
     retention_days: int = 30
     controller: str = ""
-    pseudonym_key: bytes = b""  # keys the per-session pseudonyms of exports (bot/ sets it)
-    extra: dict[str, Any] = field(default_factory=dict)
+    pseudonym_key: bytes = b""  # keys the per-workshop pseudonyms of exports (bot/ sets it)
+    broadcast_rate: float = BROADCAST_RATE  # messages per second a timed broadcast sends
+    clock: Callable[[], datetime] | None = None  # the timeline's now(); None: the real UTC time
     # Older questionnaire versions and their models, by version: a run started on one of them
     # is resumed, finished and scored on it (`questionnaire`/`model` are the current version).
     questionnaires: dict[str, Questionnaire] = field(default_factory=dict)
     models: dict[str, Classifier] = field(default_factory=dict)
+    # This process's own state, not configuration: its name in claims, Telegram's recent answers
+    # about members, and when each group's live message was last edited (monotonic seconds).
+    instance_id: str = field(default_factory=process_name)
+    admin_cache: MemberCache = field(default_factory=MemberCache)
+    membership_cache: MemberCache = field(default_factory=MemberCache)
+    # The joins and leaves Telegram reported: where to look first, not proof.
+    member_hints: MemberCache = field(default_factory=lambda: MemberCache(HINT_ENTRIES))
+    live_edited: dict[int, float] = field(default_factory=dict)
+    live_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one live tick at a time
 
     def questionnaire_for(self, version: str | None) -> Questionnaire:
         """Returns the questionnaire a run of this version was started on (else the current)."""

@@ -17,6 +17,7 @@ from storage.models import Participant, Run, Workshop
 from storage.participants import get_or_create_participant, get_participant
 from storage.runs import get_answers, mark_processed, start_run
 from storage.taps import set_run_message
+from storage.types import pk
 from storage.workshops import OPEN, mark_live_dirty
 
 log = logging.getLogger(__name__)
@@ -66,16 +67,16 @@ async def consented(session: AsyncSession, user: User) -> Participant | None:
     return found if found is not None and found.consent_at is not None else None
 
 
-BUTTON_TITLE = 40  # characters of a session title on a button; Telegram cuts long labels
+BUTTON_TITLE = 40  # characters of a workshop title on a button; Telegram cuts long labels
 
 
 def button_title(title: str) -> str:
-    """Returns a session title short enough for a button label."""
+    """Returns a workshop title short enough for a button label."""
     return title if len(title) <= BUTTON_TITLE else title[: BUTTON_TITLE - 1].rstrip() + "…"
 
 
 async def joined_open(session: AsyncSession, participant: Participant) -> Workshop | None:
-    """Returns the session the participant's answers count for, if it is open now."""
+    """Returns the workshop the participant's answers count for, if it is open now."""
     if participant.joined_workshop_id is None:
         return None
     workshop = await session.get(Workshop, participant.joined_workshop_id)
@@ -97,7 +98,7 @@ async def open_run(
     q = services.questionnaire
     run = await start_run(
         session,
-        participant_id=participant.id,  # type: ignore[arg-type]
+        participant_id=pk(participant),
         workshop_id=workshop_id,
         questionnaire_version=q.version,
         language=language_of(services, participant, None),
@@ -122,7 +123,7 @@ async def show_current(
     services = ctx.services
     if answers is None:
         async with services.db.read() as session:
-            answers = await get_answers(session, run_id=run.id)  # type: ignore[arg-type]
+            answers = await get_answers(session, run_id=pk(run))
     assert run.current_item is not None
     assert run.id is not None
     text, markup = render.question(

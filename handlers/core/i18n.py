@@ -93,7 +93,7 @@ class Texts:
     def get(self, lang: str | None, key: str, **values: object) -> str:
         """Returns the text for key in lang as HTML (an `Html`); string values are escaped here.
 
-        Every message goes out with HTML parse mode, so a value (a session title, a first
+        Every message goes out with HTML parse mode, so a value (a workshop title, a first
         name) is escaped in this one place; pass `escape(...)`/`Html` for text that already
         is markup. Button labels and chart titles are plain text: use `plain`.
         """

@@ -1,4 +1,4 @@
-"""Shared steps of moderator commands: who may moderate, which session, where to answer."""
+"""Shared steps of moderator commands: who may moderate, which workshop, where to answer."""
 
 from __future__ import annotations
 
@@ -37,9 +37,14 @@ class GroupCommand:
     private_lang: str  # the moderator's own language, for private answers
 
 
+def chat_link(services: Services) -> str:
+    """Returns the link that opens the private chat with the bot."""
+    return f"https://t.me/{services.bot_username}"
+
+
 def join_link(services: Services, code: str) -> str:
-    """Returns the deep link that joins the session with this code."""
-    return f"https://t.me/{services.bot_username}?start={code}"
+    """Returns the deep link that joins the workshop with this code."""
+    return f"{chat_link(services)}?start={code}"
 
 
 def title_of(services: Services, workshop: Workshop, lang: str) -> str:
@@ -47,20 +52,25 @@ def title_of(services: Services, workshop: Workshop, lang: str) -> str:
     return workshop.title or services.texts.get(lang, "moderation.session.default_title")
 
 
-async def moderator_command(update: Update, ctx: DTeamContext) -> GroupCommand | None:
-    """Narrows a group command to a moderator's; refuses everyone else, changing nothing."""
+async def moderator_command(
+    update: Update, ctx: DTeamContext, *, texts: str = "moderation"
+) -> GroupCommand | None:
+    """Narrows a group command to a moderator's; refuses everyone else, changing nothing.
+
+    `texts` is the section whose `group_only` and `refused` answer the others.
+    """
     chat, user, services = update.effective_chat, update.effective_user, ctx.services
     if chat is None or user is None or update.effective_message is None:
         return None
     lang = services.default_language
     if chat.type == ChatType.PRIVATE:
-        await send(ctx, chat.id, services.texts.get(lang, "moderation.group_only"))
+        await send(ctx, chat.id, services.texts.get(lang, f"{texts}.group_only"))
         return None
     if not await is_moderator(ctx, chat.id, user.id):
         # %r and a cut: a command's text is the sender's, and must not forge log lines.
         text = (update.effective_message.text or "")[:LOGGED_TEXT]
         log.info("refused %r to non-moderator %s in %s", text, user.id, chat.id)
-        await send(ctx, chat.id, services.texts.get(lang, "moderation.refused"))
+        await send(ctx, chat.id, services.texts.get(lang, f"{texts}.refused"))
         return None
     async with services.db.read() as session:
         participant = await get_participant(session, telegram_id=user.id)
@@ -68,12 +78,14 @@ async def moderator_command(update: Update, ctx: DTeamContext) -> GroupCommand |
     return GroupCommand(chat.id, user.id, lang, private_lang)
 
 
-async def group_workshop(ctx: DTeamContext, cmd: GroupCommand) -> Workshop | None:
-    """Returns the group's current workshop, or says there is none."""
+async def group_workshop(
+    ctx: DTeamContext, cmd: GroupCommand, *, texts: str = "moderation"
+) -> Workshop | None:
+    """Returns the group's current workshop, or says (in `texts`.no_session) there is none."""
     async with ctx.services.db.read() as session:
         workshop = await current_workshop(session, chat_id=cmd.chat_id)
     if workshop is None:
-        await send(ctx, cmd.chat_id, ctx.services.texts.get(cmd.lang, "moderation.no_session"))
+        await send(ctx, cmd.chat_id, ctx.services.texts.get(cmd.lang, f"{texts}.no_session"))
     return workshop
 
 
@@ -90,7 +102,7 @@ async def ask_to_start(ctx: DTeamContext, cmd: GroupCommand) -> None:
     t = ctx.services.texts
     button = InlineKeyboardButton(
         t.get(cmd.lang, "moderation.start_me_button"),
-        url=f"https://t.me/{ctx.services.bot_username}",
+        url=chat_link(ctx.services),
     )
     await send(
         ctx,
@@ -101,7 +113,7 @@ async def ask_to_start(ctx: DTeamContext, cmd: GroupCommand) -> None:
 
 
 async def follow_migration(ctx: DTeamContext, old_chat_id: int, new_chat_id: int) -> None:
-    """Moves a group's sessions to its new supergroup id."""
+    """Moves a group's workshops to its new supergroup id."""
     async with ctx.services.db.write() as session:
         moved = await move_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
     log.info("group %s became supergroup %s: %d sessions moved", old_chat_id, new_chat_id, moved)
@@ -117,7 +129,7 @@ async def to_group(ctx: DTeamContext, chat_id: int, call: Callable[[int], Awaita
 
 
 async def on_migrate(update: Update, ctx: DTeamContext) -> None:
-    """Keeps a group's sessions when Telegram upgrades it to a supergroup."""
+    """Keeps a group's workshops when Telegram upgrades it to a supergroup."""
     message = update.effective_message
     if message is None:
         return

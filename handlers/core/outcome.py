@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 
 @dataclass
-class Outcome:
+class UpdateOutcome:
     """Filled in while one update is processed; read by whoever started the processing."""
 
     update: object = None
@@ -19,17 +19,17 @@ class Outcome:
 
 # A mutable object in a context variable: handlers run in the task that awaits them, and even a
 # copied context shares the object, so whoever called track() sees what the handlers recorded.
-_CURRENT: ContextVar[Outcome | None] = ContextVar("dteam_update_outcome", default=None)
+_CURRENT: ContextVar[UpdateOutcome | None] = ContextVar("dteam_update_outcome", default=None)
 
 
-def track(update: object, *, redelivered: bool = False) -> Outcome:
+def track(update: object, *, redelivered: bool = False) -> UpdateOutcome:
     """Starts recording the outcome of the update about to be processed in this context."""
-    outcome = Outcome(update=update, redelivered=redelivered)
+    outcome = UpdateOutcome(update=update, redelivered=redelivered)
     _CURRENT.set(outcome)
     return outcome
 
 
-def current(update: object) -> Outcome | None:
+def current(update: object) -> UpdateOutcome | None:
     """Returns the outcome being recorded for this update in this context, if any."""
     outcome = _CURRENT.get()
     return outcome if outcome is not None and outcome.update is update else None

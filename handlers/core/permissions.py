@@ -8,84 +8,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 
 from telegram import ChatMember, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, ChatMemberHandler
 
-from handlers.core.context import DTeamContext, Services
+from handlers.core.context import DTeamContext
 
 log = logging.getLogger(__name__)
 
 _ADMIN = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 _MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
-_CACHE_KEY = "admin_cache"
-_MEMBERSHIP_KEY = "membership_cache"
-_HINTS_KEY = "member_hints"
-CACHE_ENTRIES = 4096  # (chat, user) answers kept; the least recently used go first
-HINT_ENTRIES = 16384
 MEMBERSHIP_SECONDS = 300.0  # how long "is in the group" (or not) is taken as known
 HINT_SECONDS = 86400.0  # a reported join still says where to look first
-
-
-class MemberCache:
-    """Answers about a user in a chat (admin? member?), for a while, bounded (LRU)."""
-
-    def __init__(self, max_entries: int = CACHE_ENTRIES) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[int, int], tuple[float, bool]] = OrderedDict()
-
-    def __len__(self) -> int:
-        """Returns the number of cached answers."""
-        return len(self._entries)
-
-    def get(self, chat_id: int, user_id: int, *, now: float, max_age: float) -> bool | None:
-        """Returns the cached answer if younger than max_age seconds, else None."""
-        key = (chat_id, user_id)
-        hit = self._entries.get(key)
-        if hit is None:
-            return None
-        if now - hit[0] >= max_age:
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return hit[1]
-
-    def put(self, chat_id: int, user_id: int, allowed: bool, *, now: float) -> None:
-        """Stores an answer, dropping the least recently used beyond max_entries."""
-        key = (chat_id, user_id)
-        self._entries[key] = (now, allowed)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-
-    def forget(self, chat_id: int, user_id: int) -> bool:
-        """Drops the answer for this user in this chat; True if there was one."""
-        return self._entries.pop((chat_id, user_id), None) is not None
-
-
-def _cache(services: Services, key: str, max_entries: int) -> MemberCache:
-    cache = services.extra.get(key)
-    if not isinstance(cache, MemberCache):
-        cache = services.extra[key] = MemberCache(max_entries)
-    return cache
-
-
-def admin_cache(services: Services) -> MemberCache:
-    """Returns the process's cache of "is an admin of the group"."""
-    return _cache(services, _CACHE_KEY, CACHE_ENTRIES)
-
-
-def membership_cache(services: Services) -> MemberCache:
-    """Returns the process's cache of "is a member of the group" (Telegram's answers)."""
-    return _cache(services, _MEMBERSHIP_KEY, CACHE_ENTRIES)
-
-
-def member_hints(services: Services) -> MemberCache:
-    """Returns the joins and leaves Telegram reported: where to look first, not proof."""
-    return _cache(services, _HINTS_KEY, HINT_ENTRIES)
 
 
 def is_member_status(member: ChatMember) -> bool:
@@ -102,7 +38,7 @@ async def is_moderator(ctx: DTeamContext, chat_id: int, user_id: int) -> bool:
         return True
     if chat_id == user_id:  # a private chat has no admins besides the configured moderators
         return False
-    cache, now = admin_cache(services), time.monotonic()
+    cache, now = services.admin_cache, time.monotonic()
     hit = cache.get(chat_id, user_id, now=now, max_age=services.admin_cache_seconds)
     if hit is not None:
         return hit
@@ -114,7 +50,7 @@ async def is_moderator(ctx: DTeamContext, chat_id: int, user_id: int) -> bool:
     allowed = member.status in _ADMIN
     cache.put(chat_id, user_id, allowed, now=now)
     # The same answer says whether they are in the group: a bare /start needn't ask again.
-    membership_cache(services).put(chat_id, user_id, is_member_status(member), now=now)
+    services.membership_cache.put(chat_id, user_id, is_member_status(member), now=now)
     return allowed
 
 
@@ -130,10 +66,10 @@ async def on_member_change(update: Update, ctx: DTeamContext) -> None:
     services, now = ctx.services, time.monotonic()
     chat_id, user_id = change.chat.id, change.new_chat_member.user.id
     inside = is_member_status(change.new_chat_member)
-    membership_cache(services).put(chat_id, user_id, inside, now=now)
-    member_hints(services).put(chat_id, user_id, inside, now=now)
+    services.membership_cache.put(chat_id, user_id, inside, now=now)
+    services.member_hints.put(chat_id, user_id, inside, now=now)
     log.debug("member change of %s in %s: member %s", user_id, chat_id, inside)
-    if admin_cache(services).forget(chat_id, user_id):
+    if services.admin_cache.forget(chat_id, user_id):
         log.info("member change of %s in %s: cached rights dropped", user_id, chat_id)
 
 

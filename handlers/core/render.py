@@ -11,11 +11,9 @@ from handlers.core.context import Services
 from handlers.core.i18n import escape
 from typology.group import percent_shares
 from typology.profiles import Profile
-from typology.questionnaire import Item
+from typology.questionnaire import SKIP, Item
 from typology.scoring import Result
 from typology.types import TYPES, TypeId
-
-SKIP = "x"  # option id of "no answer" on optional context questions
 
 
 def question(

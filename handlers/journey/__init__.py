@@ -11,7 +11,7 @@ from handlers.journey import cards, offer, questionnaire, start
 
 
 def handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
-    """/start and its buttons, answers, the card's "more" button, the session offer.
+    """/start and its buttons, answers, the card's "more" button, the workshop offer.
 
     `info`'s guards, commands and catch-alls are registered by `bot/app.py` around all features.
     """

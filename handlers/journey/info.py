@@ -13,10 +13,12 @@ from handlers.core.callbacks import Action
 from handlers.core.callbacks import build as cb
 from handlers.core.context import DTeamContext
 from handlers.core.flow import language_of
+from handlers.core.moderation import chat_link
 from handlers.core.permissions import is_moderator
 from handlers.core.press import button
 from handlers.core.sending import edit_or_send, send
 from storage.participants import delete_participant, get_participant
+from storage.types import pk
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ async def cmd_help(update: Update, ctx: DTeamContext) -> None:
         await send(ctx, chat.id, text)
         return
     private_chat = InlineKeyboardButton(
-        t.get(lang, "start.group_button"), url=f"https://t.me/{ctx.services.bot_username}"
+        t.get(lang, "start.group_button"), url=chat_link(ctx.services)
     )
     markup = InlineKeyboardMarkup([[private_chat]])
     await send(ctx, chat.id, t.get(lang, "start.group_hint"), markup)
@@ -120,7 +122,7 @@ async def on_delete(update: Update, ctx: DTeamContext) -> None:
         participant = await get_participant(session, telegram_id=user.id)
         runs = 0
         if participant is not None:
-            runs = await delete_participant(session, participant_id=participant.id)  # type: ignore[arg-type]
+            runs = await delete_participant(session, participant_id=pk(participant))
     log.info("deleted participant data on request (%d runs)", runs)
     await edit_or_send(ctx, message.chat.id, message.message_id, t.get(lang, "delete.done"))
 

@@ -1,4 +1,4 @@
-"""A bare /start offers the open sessions of the person's groups, or a solo run."""
+"""A bare /start offers the open workshops of the person's groups, or a solo run."""
 
 from __future__ import annotations
 
@@ -27,8 +27,6 @@ from handlers.core.permissions import (
     HINT_SECONDS,
     MEMBERSHIP_SECONDS,
     is_member_status,
-    member_hints,
-    membership_cache,
 )
 from handlers.core.press import button
 from handlers.core.sending import send
@@ -36,13 +34,14 @@ from storage.groups import finished_workshop_ids
 from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant, set_consent, set_joined
 from storage.runs import active_run, move_run
+from storage.types import pk
 from storage.workshops import OPEN, get_workshop_by_code, mark_live_dirty, open_workshops
 
 log = logging.getLogger(__name__)
 
 MAX_CHECKED = 10  # membership questions to Telegram per bare /start, at most
 MAX_OFFERED = 5
-MAX_CANDIDATES = 1000  # open sessions looked at (newest first); only known ones cost nothing
+MAX_CANDIDATES = 1000  # open workshops looked at (newest first); only known ones cost nothing
 
 
 async def _is_member(ctx: DTeamContext, chat_id: int, user_id: int) -> bool | None:
@@ -56,11 +55,11 @@ async def _is_member(ctx: DTeamContext, chat_id: int, user_id: int) -> bool | No
 
 
 async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) -> list[Workshop]:
-    """Returns open sessions of groups the user is in and has not finished yet.
+    """Returns open workshops of groups the user is in and has not finished yet.
 
-    Every open session is a candidate, so sessions elsewhere cannot push the person's own
+    Every open workshop is a candidate, so workshops elsewhere cannot push the person's own
     out of view. Known members (Telegram's recent answer, also from a moderator check) cost
-    nothing; then the groups the person opened a session in or Telegram reported them
+    nothing; then the groups the person opened a workshop in or Telegram reported them
     joining, then the rest newest first: at most MAX_CHECKED questions per /start. Answers
     are kept for a few minutes, so the next /start goes on where this one stopped instead
     of asking the same groups again.
@@ -68,8 +67,8 @@ async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) ->
     services = ctx.services
     async with services.db.read() as session:
         candidates = await open_workshops(session, limit=MAX_CANDIDATES)
-        done = await finished_workshop_ids(session, participant_id=participant.id)  # type: ignore[arg-type]
-    answers, hints, now = membership_cache(services), member_hints(services), time.monotonic()
+        done = await finished_workshop_ids(session, participant_id=pk(participant))
+    answers, hints, now = services.membership_cache, services.member_hints, time.monotonic()
     known: list[Workshop] = []
     hinted: list[Workshop] = []
     unknown: list[Workshop] = []
@@ -80,7 +79,7 @@ async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) ->
         chats.add(workshop.chat_id)
         cached = answers.get(workshop.chat_id, user_id, now=now, max_age=MEMBERSHIP_SECONDS)
         if cached is None and workshop.created_by == user_id:
-            hinted.insert(0, workshop)  # who opened the session was in its group then
+            hinted.insert(0, workshop)  # who opened the workshop was in its group then
         elif cached is None:
             hint = hints.get(workshop.chat_id, user_id, now=now, max_age=HINT_SECONDS)
             (hinted if hint else unknown).append(workshop)
@@ -96,10 +95,10 @@ async def joinable(ctx: DTeamContext, participant: Participant, user_id: int) ->
     return known[:MAX_OFFERED]
 
 
-async def offer_sessions(
+async def offer_workshops(
     ctx: DTeamContext, chat_id: int, user_id: int, participant: Participant, lang: str
 ) -> bool:
-    """Offers the joinable open sessions and a solo run; False when there is none to offer."""
+    """Offers the joinable open workshops and a solo run; False when there is none to offer."""
     workshops = await joinable(ctx, participant, user_id)
     if not workshops:
         return False
@@ -132,9 +131,9 @@ async def offer_sessions(
 
 
 async def on_join(update: Update, ctx: DTeamContext) -> None:
-    """Makes the chosen open session the one the answers count for, and goes on there.
+    """Makes the chosen open workshop the one the answers count for, and goes on there.
 
-    The button names the session by its join code, the same secret as its link; pressing it
+    The button names the workshop by its join code, the same secret as its link; pressing it
     after the privacy note (offer or choice prompt) is consent. A run in progress moves with
     its answers; else a new run starts.
     """
@@ -146,7 +145,7 @@ async def on_join(update: Update, ctx: DTeamContext) -> None:
 
 
 async def on_solo(update: Update, ctx: DTeamContext) -> None:
-    """Answers on one's own: the answers count for no session."""
+    """Answers on one's own: the answers count for no workshop."""
     if (pressed := await button(update)) is None:
         return
     _, user, message = pressed
@@ -176,19 +175,19 @@ async def _choose(
             chosen = workshop.id if workshop is not None else None
             await set_consent(session, participant=participant)
             await set_joined(session, participant=participant, workshop_id=chosen)
-            run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+            run = await active_run(session, participant_id=pk(participant))
             if run is None:
                 run = await open_run(
                     session, services, participant=participant, workshop_id=chosen
                 )
             else:
                 left = await move_run(session, run=run, workshop_id=chosen)
-                for wid in {left, chosen} - {None}:
-                    await mark_live_dirty(session, workshop_id=wid)  # type: ignore[arg-type]
+                for wid in {w for w in (left, chosen) if w is not None}:
+                    await mark_live_dirty(session, workshop_id=wid)
         else:  # delivered again: the first delivery made the row, if any
             participant = await get_participant(session, telegram_id=user.id)
             if participant is not None:
-                run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+                run = await active_run(session, participant_id=pk(participant))
     lang = language_of(services, participant, user)
     if code and closed is None and run is None and not is_new:
         return

@@ -30,13 +30,14 @@ from storage.participants import get_participant
 from storage.runs import IN_PROGRESS, get_run, move_to
 from storage.taps import Written, read_tap, write_answer
 from typology.charts import affinity_chart
+from typology.questionnaire import SKIP
 from typology.scoring import AnswerError, Result
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class Outcome:
+class AnswerOutcome:
     """What a button press did, decided inside the transaction and shown after it."""
 
     run: Run | None = None
@@ -65,7 +66,7 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
     found = tap.found
     answers = found.answers if found else {}
     lang = language_of(services, tap.participant, user)
-    out = Outcome()
+    out = AnswerOutcome()
     if found is None:
         out.toast = t.get(lang, "question.invalid")
     elif tap.unseen is not None:
@@ -77,7 +78,7 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
         out.toast = t.get(lang, "question.run_over")
     elif item_id != found.run.current_item or not services.questionnaire_for(
         found.run.questionnaire_version
-    ).accepts(item_id, option_id, skip=render.SKIP):
+    ).accepts(item_id, option_id):
         out.run, out.toast = found.run, t.get(lang, "question.stale")
     else:
         out.run = found.run
@@ -103,7 +104,7 @@ async def on_answer(update: Update, ctx: DTeamContext) -> None:
 async def _record(
     ctx: DTeamContext,
     update: Update,
-    out: Outcome,
+    out: AnswerOutcome,
     answers: dict[str, str],
     item_id: str,
     option_id: str,
@@ -117,7 +118,7 @@ async def _record(
     nxt = q.next_item(item_id, answers)
     result: Result | None = None
     if nxt is None:
-        scored = {k: v for k, v in answers.items() if v != render.SKIP}
+        scored = {k: v for k, v in answers.items() if v != SKIP}
         try:
             model = services.model_for(run.questionnaire_version)
             result = model.classify(q, scored)
@@ -186,7 +187,7 @@ async def deliver_result(
 
 
 async def _counted_for(services: Services, run: Run, lang: str) -> str | None:
-    """Says which session the finished run counts for, or that its session closed meanwhile."""
+    """Says which workshop the finished run counts for, or that its workshop closed meanwhile."""
     assert run.id is not None
     async with services.db.read() as session:
         counted = await get_run(session, run_id=run.id)

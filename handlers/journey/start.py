@@ -1,9 +1,9 @@
-"""/start with or without a session code: welcome, consent, language, resume or restart.
+"""/start with or without a workshop code: welcome, consent, language, resume or restart.
 
-Which session a person's answers count for is stored with them (`joined_workshop_id`), set
-only by the session's link or an explicit choice, and read on every later step: buttons carry
-no session ids, so a language switch, a bare /start, a restart of the bot or a forged button
-cannot move anyone into or out of a session.
+Which workshop a person's answers count for is stored with them (`joined_workshop_id`), set
+only by the workshop's link or an explicit choice, and read on every later step: buttons carry
+no workshop ids, so a language switch, a bare /start, a restart of the bot or a forged button
+cannot move anyone into or out of a workshop.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import MaybeInaccessibleMessage, Update
+from telegram import InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from handlers.core import render
@@ -30,12 +30,13 @@ from handlers.core.flow import (
 from handlers.core.moderation import title_of
 from handlers.core.press import button
 from handlers.core.sending import edit_or_send, send
-from handlers.journey.offer import offer_sessions
+from handlers.journey.offer import offer_workshops
 from handlers.journey.questionnaire import deliver_result
 from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant, set_consent, set_joined, set_language
 from storage.runs import active_run, as_classification, get_result, latest_finished_run
 from storage.taps import result_unseen
+from storage.types import pk
 from storage.workshops import OPEN, get_workshop_by_code
 from typology.scoring import Result as Classification
 
@@ -43,7 +44,9 @@ log = logging.getLogger(__name__)
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def welcome(ctx: DTeamContext, lang: str, workshop: Workshop | None) -> tuple[str, object]:
+def welcome(
+    ctx: DTeamContext, lang: str, workshop: Workshop | None
+) -> tuple[str, InlineKeyboardMarkup]:
     """Returns the welcome with the privacy note, the consent and the language button."""
     t = ctx.services.texts
     parts = [t.get(lang, "start.welcome", total=len(ctx.services.questionnaire.items))]
@@ -69,8 +72,8 @@ class _Start:
 
     def __init__(self) -> None:
         self.notice: str | None = None
-        self.linked: Workshop | None = None  # the open session named in the link
-        self.joined: Workshop | None = None  # the open session the person's answers count for
+        self.linked: Workshop | None = None  # the open workshop named in the link
+        self.joined: Workshop | None = None  # the open workshop the person's answers count for
         self.running: Run | None = None
         self.running_in: Workshop | None = None
         self.finished: Run | None = None
@@ -78,7 +81,7 @@ class _Start:
 
 
 async def cmd_start(update: Update, ctx: DTeamContext) -> None:
-    """Greets the user; joins the session named in the deep link; asks consent or resumes."""
+    """Greets the user; joins the workshop named in the deep link; asks consent or resumes."""
     user, chat, services = update.effective_user, update.effective_chat, ctx.services
     if user is None or chat is None or update.message is None:
         return
@@ -87,7 +90,7 @@ async def cmd_start(update: Update, ctx: DTeamContext) -> None:
     async with write_tx(ctx, update) as (session, _):
         participant = await participant_for(session, services, user)
         lang = language_of(services, participant, user)
-        found.running = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        found.running = await active_run(session, participant_id=pk(participant))
         if found.running is not None and found.running.workshop_id is not None:
             found.running_in = await session.get(Workshop, found.running.workshop_id)
         if payload:
@@ -102,11 +105,11 @@ async def cmd_start(update: Update, ctx: DTeamContext) -> None:
             else:
                 found.linked = linked
                 # A run in progress elsewhere: the person chooses below; the link alone does
-                # not move answers they gave for another session.
+                # not move answers they gave for another workshop.
                 if found.running is None or found.running.workshop_id == linked.id:
                     await set_joined(session, participant=participant, workshop_id=linked.id)
         found.joined = await joined_open(session, participant)
-        found.finished = await latest_finished_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        found.finished = await latest_finished_run(session, participant_id=pk(participant))
         if found.finished is not None and result_unseen(found.finished):
             assert found.finished.id is not None
             row = await get_result(session, run_id=found.finished.id)
@@ -127,15 +130,15 @@ async def _answer_start(
         await _ask_switch(ctx, chat_id, lang, running, f.running_in, linked)
         return
     if participant.consent_at is None:
-        if f.joined is None and await offer_sessions(ctx, chat_id, user_id, participant, lang):
+        if f.joined is None and await offer_workshops(ctx, chat_id, user_id, participant, lang):
             return
         text, markup = welcome(ctx, lang, f.joined)
-        await send(ctx, chat_id, text, markup)  # type: ignore[arg-type]
+        await send(ctx, chat_id, text, markup)
         return
     if running is not None:
         await _offer_resume(ctx, chat_id, lang, running)
         return
-    if f.joined is None and await offer_sessions(ctx, chat_id, user_id, participant, lang):
+    if f.joined is None and await offer_workshops(ctx, chat_id, user_id, participant, lang):
         return
     if f.finished is not None and (linked is None or f.finished.workshop_id == linked.id):
         if f.unseen is not None:  # stored, but the bot died before the card: show it now
@@ -174,7 +177,7 @@ async def _ask_switch(
     running_in: Workshop | None,
     linked: Workshop,
 ) -> None:
-    """Asks which session a run in progress counts for, when a link names another one."""
+    """Asks which workshop a run in progress counts for, when a link names another one."""
     services, t = ctx.services, ctx.services.texts
     n, total = _position(ctx, running)
     title = title_of(services, linked, lang)
@@ -205,7 +208,7 @@ async def begin(
     *,
     message_id: int | None,
 ) -> None:
-    """Starts a fresh run for the session the participant joined (if open) and shows it."""
+    """Starts a fresh run for the workshop the participant joined (if open) and shows it."""
     async with ctx.services.db.write() as session:
         joined = await joined_open(session, participant)
         run = await open_run(
@@ -219,11 +222,11 @@ async def begin(
 
 
 async def on_consent(update: Update, ctx: DTeamContext) -> None:
-    """Records consent and starts the questionnaire (in the joined session, if any)."""
+    """Records consent and starts the questionnaire (in the joined workshop, if any)."""
     if (pressed := await button(update)) is None:
         return
     _, user, message = pressed
-    # One transaction for consent and the new run (200 people may tap at once when a session
+    # One transaction for consent and the new run (200 people may tap at once when a workshop
     # opens). The first question replaces the welcome message, so the run knows its message.
     run: Run | None = None
     closed: Workshop | None = None
@@ -233,7 +236,7 @@ async def on_consent(update: Update, ctx: DTeamContext) -> None:
         joined = await joined_open(session, participant)
         if joined is None and participant.joined_workshop_id is not None:
             closed = await session.get(Workshop, participant.joined_workshop_id)
-        run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+        run = await active_run(session, participant_id=pk(participant))
         if run is None:  # a second press on an old welcome shows the run in progress
             run = await open_run(
                 session,
@@ -282,7 +285,7 @@ async def _rewelcome(
 ) -> None:
     """Turns the pressed message back into the welcome (no consent yet)."""
     text, markup = welcome(ctx, lang, joined)
-    await edit_or_send(ctx, message.chat.id, message.message_id, text, markup)  # type: ignore[arg-type]
+    await edit_or_send(ctx, message.chat.id, message.message_id, text, markup)
 
 
 async def on_resume(update: Update, ctx: DTeamContext) -> None:
@@ -292,7 +295,9 @@ async def on_resume(update: Update, ctx: DTeamContext) -> None:
     _, user, message = pressed
     async with ctx.services.db.read() as session:
         participant = await get_participant(session, telegram_id=user.id)
-        running = await active_run(session, participant_id=participant.id) if participant else None  # type: ignore[arg-type]
+        running = (
+            await active_run(session, participant_id=pk(participant)) if participant else None
+        )
     lang = language_of(ctx.services, participant, user)
     if running is None:
         await edit_or_send(
@@ -312,7 +317,7 @@ async def on_resume(update: Update, ctx: DTeamContext) -> None:
 
 
 async def on_restart(update: Update, ctx: DTeamContext) -> None:
-    """Starts the questionnaire again from the first question, for the joined session."""
+    """Starts the questionnaire again from the first question, for the joined workshop."""
     if (pressed := await button(update)) is None:
         return
     _, user, message = pressed
@@ -323,7 +328,7 @@ async def on_restart(update: Update, ctx: DTeamContext) -> None:
             joined = None
         else:
             joined = await joined_open(session, participant)
-            run = await active_run(session, participant_id=participant.id)  # type: ignore[arg-type]
+            run = await active_run(session, participant_id=pk(participant))
         if is_new and participant is not None and participant.consent_at is not None:
             run = await open_run(
                 session,

@@ -20,10 +20,6 @@ from storage.schedule import heartbeat, reserve
 
 log = logging.getLogger(__name__)
 
-# Telegram allows about 30 messages per second overall; stay below it so that the rate limiter
-# rarely has to wait and the flood control never answers 429.
-DEFAULT_RATE = 25.0
-RATE_KEY = "broadcast_rate"
 
 Render = Callable[[Recipient], tuple[str, InlineKeyboardMarkup | None]]
 OnReserve = Callable[[AsyncSession, Sequence[Recipient]], Awaitable[None]]
@@ -47,7 +43,7 @@ class Pacer:
 
 
 @dataclass
-class Outcome:
+class BroadcastOutcome:
     """How a broadcast went."""
 
     sent: int = 0
@@ -70,11 +66,11 @@ async def broadcast(
     recipients: Sequence[Recipient],
     render: Render,
     on_reserve: OnReserve | None = None,
-) -> Outcome:
+) -> BroadcastOutcome:
     """Sends to each recipient whose delivery row this call inserted; a rerun skips the rest."""
     services = ctx.services
-    rate = float(services.extra.get(RATE_KEY, DEFAULT_RATE))
-    pacer, outcome = Pacer(rate), Outcome()
+    rate = services.broadcast_rate
+    pacer, outcome = Pacer(rate), BroadcastOutcome()
     batch_size = max(1, int(rate))
     for start in range(0, len(recipients), batch_size):
         batch = recipients[start : start + batch_size]

@@ -1,4 +1,4 @@
-"""The session timeline (pure): parse /schedule, derive the timed messages and their deadlines."""
+"""The workshop timeline (pure): parse /schedule, derive the timed messages and their deadlines."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 DEFAULT_DURATION = timedelta(minutes=90)
 MAX_DURATION = timedelta(hours=24)
-MAX_AHEAD = timedelta(days=366)  # a session is planned for this year, never for 9999
+MAX_AHEAD = timedelta(days=366)  # a workshop is planned for this year, never for 9999
 SETTINGS_KEY = "timeline"
 ANNOUNCE_WINDOW = timedelta(minutes=30)  # a late "it is open" still helps, a stale one not
 
@@ -23,9 +23,9 @@ class Kind(StrEnum):
     REMIND_DAY = "remind_day"  # participants, a day before the start
     REMIND_SOON = "remind_soon"  # participants, shortly before the start
     ANNOUNCE = "announce"  # group, at the start: the questionnaire is open
-    NUDGE = "nudge"  # participants idle in an unfinished run, during the session
+    NUDGE = "nudge"  # participants idle in an unfinished run, during the workshop
     LAST_CALL = "last_call"  # group, shortly before the end: how many finished
-    CLOSE = "close"  # group (+ channel): close the session, post the summary
+    CLOSE = "close"  # group (+ channel): close the workshop, post the summary
     RETENTION_NOTICE = "retention_notice"  # moderator, before the raw answers are deleted
     PURGE = "purge"  # delete raw answers, keep the aggregate
 
@@ -37,7 +37,7 @@ OPTION_KEYS |= {"last": Kind.LAST_CALL, "retention": Kind.PURGE, "notice": Kind.
 
 @dataclass(frozen=True)
 class Config:
-    """Offsets of the timed messages; None switches one off. Defaults per issue 5."""
+    """Offsets of the timed messages; None switches one off."""
 
     day: timedelta | None = timedelta(days=1)
     soon: timedelta | None = timedelta(minutes=15)
@@ -48,7 +48,7 @@ class Config:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], retention_days: int = 30) -> Config:
-        """Reads the per-session overrides stored in Workshop.settings (seconds, or None)."""
+        """Reads the per-workshop overrides stored in Workshop.settings (seconds, or None)."""
         stored = settings.get(SETTINGS_KEY, {}) or {}
         base = cls(retention=timedelta(days=retention_days))
         values: dict[str, timedelta | None] = {}
@@ -178,7 +178,7 @@ def parse_request(args: Sequence[str], zone: ZoneInfo, now: datetime) -> Request
 
 
 def plan(starts_at: datetime, ends_at: datetime, config: Config) -> list[Planned]:
-    """Derives the timed messages of a session, in due order."""
+    """Derives the timed messages of a workshop, in due order."""
     items: list[Planned] = []
     if config.day is not None:
         # Sensible until the short reminder takes over (or the start itself).

@@ -1,7 +1,7 @@
 """The retention sweep: deletes personal data past its date, again at every run until it is gone.
 
-A sweep over the data, not a one-shot job per session: a session never closed, a purge that
-failed, a run outside any session and a process that was down at the due time are all found
+A sweep over the data, not a one-shot job per workshop: a workshop never closed, a purge that
+failed, a run outside any workshop and a process that was down at the due time are all found
 the next time, because each step looks at what the database still holds. Every step is
 idempotent and runs in its own transaction, so one failure does not stop the others.
 """
@@ -56,7 +56,7 @@ def purge_due(services: Services, workshop: Workshop, last_activity: datetime) -
     """Returns when a workshop's personal data goes: after its close, or after it fell idle."""
     closed = workshop.status == CLOSED and workshop.closed_at is not None
     ended = workshop.closed_at if closed and workshop.closed_at else last_activity
-    # Config caps a session's own retention= at DTEAM_RETENTION_DAYS.
+    # Config caps a workshop's own retention= at DTEAM_RETENTION_DAYS.
     return ended + config_of(services, workshop.settings).retention
 
 

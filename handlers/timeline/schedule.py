@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from handlers.core.callbacks import Action, BadCallback, build, parse
 from handlers.core.context import DTeamContext
 from handlers.core.flow import consented, language_of, write_tx
-from handlers.core.permissions import is_moderator
+from handlers.core.moderation import group_workshop, moderator_command
 from handlers.core.sending import send
 from handlers.timeline.plan import (
     SETTINGS_KEY,
@@ -27,33 +27,20 @@ from handlers.timeline.timed_actions import local
 from storage.models import ScheduledMessage, Workshop
 from storage.participants import set_reminders
 from storage.schedule import clear_plan, replace_plan, set_timeline, workshop_rows
+from storage.types import pk
 from storage.workshops import OPEN, current_workshop
 
 log = logging.getLogger(__name__)
 
 
 async def _moderated_workshop(update: Update, ctx: DTeamContext) -> Workshop | None:
-    """Narrows to a moderator's command in a group with a session; answers everyone else."""
-    chat, user, services = update.effective_chat, update.effective_user, ctx.services
-    if chat is None or user is None:
-        return None
-    lang, t = services.default_language, services.texts
-    if chat.type == ChatType.PRIVATE:
-        await send(ctx, chat.id, t.get(lang, "schedule.group_only"))
-        return None
-    if not await is_moderator(ctx, chat.id, user.id):
-        log.info("refused schedule command of non-moderator %s in %s", user.id, chat.id)
-        await send(ctx, chat.id, t.get(lang, "schedule.refused"))
-        return None
-    async with services.db.read() as session:
-        workshop = await current_workshop(session, chat_id=chat.id)
-    if workshop is None:
-        await send(ctx, chat.id, t.get(lang, "schedule.no_session"))
-    return workshop
+    """Narrows to a moderator's command in a group with a workshop; answers everyone else."""
+    cmd = await moderator_command(update, ctx, texts="schedule")
+    return None if cmd is None else await group_workshop(ctx, cmd, texts="schedule")
 
 
 def render_timeline(ctx: DTeamContext, workshop: Workshop, rows: list[ScheduledMessage]) -> str:
-    """Renders the session's start, end and timed messages with their state."""
+    """Renders the workshop's start, end and timed messages with their state."""
     services = ctx.services
     lang, t = services.default_language, services.texts
     if workshop.starts_at is None or workshop.ends_at is None:
@@ -121,7 +108,7 @@ async def cmd_schedule(update: Update, ctx: DTeamContext) -> None:
             "workshop %s scheduled %s – %s", workshop.id, workshop.starts_at, workshop.ends_at
         )
     async with services.db.read() as session:
-        rows = await workshop_rows(session, workshop_id=workshop.id or 0)
+        rows = await workshop_rows(session, workshop_id=pk(workshop))
     shown = render_timeline(ctx, workshop, rows)
     await send(ctx, workshop.chat_id, f"{note}\n\n{shown}" if note else shown)
 
@@ -149,7 +136,7 @@ def _error_text(ctx: DTeamContext, exc: ScheduleError) -> str:
 
 
 async def cmd_unschedule(update: Update, ctx: DTeamContext) -> None:
-    """Clears the session's timeline and every timed message not sent yet."""
+    """Clears the workshop's timeline and every timed message not sent yet."""
     workshop = await _moderated_workshop(update, ctx)
     if workshop is None or workshop.id is None:
         return

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,26 +30,14 @@ from storage.workshops import get_workshop
 
 log = logging.getLogger(__name__)
 
-CLOCK_KEY = "clock"
-INSTANCE_KEY = "instance"
 JOB_PREFIX = "scheduled:"
 # A claim older than this belongs to a process that died; a live one refreshes it per batch.
 CLAIM_STALE = timedelta(minutes=5)
 
 
 def clock(services: Services) -> Callable[[], datetime]:
-    """Returns the now() source: Services.extra["clock"] if set (tests), else the real UTC."""
-    source = services.extra.get(CLOCK_KEY)
-    return source if callable(source) else utcnow
-
-
-def instance_id(services: Services) -> str:
-    """Returns this process's name for claims (host, pid and a random part)."""
-    me = services.extra.get(INSTANCE_KEY)
-    if not isinstance(me, str):
-        me = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        services.extra[INSTANCE_KEY] = me
-    return me
+    """Returns the now() source: Services.clock if set (benchmarks), else the real UTC."""
+    return services.clock or utcnow
 
 
 def config_of(services: Services, settings: dict[str, Any]) -> Config:
@@ -95,7 +80,7 @@ async def job_sweep(ctx: DTeamContext) -> None:
 
 
 async def sweep(ctx: DTeamContext) -> int:
-    """Adds retention for sessions closed by hand, then runs every due row; returns how many."""
+    """Adds retention for workshops closed by hand, then runs every due row; returns how many."""
     services = ctx.services
     now = clock(services)()
     async with services.db.write() as session:
@@ -118,7 +103,7 @@ async def sweep(ctx: DTeamContext) -> int:
 async def run_row(ctx: DTeamContext, row_id: int) -> bool:
     """Claims one due row and runs it; False when it was not due or another process won."""
     services = ctx.services
-    now_fn, me = clock(services), instance_id(services)
+    now_fn, me = clock(services), services.instance_id
     now = now_fn()
     async with services.db.write() as session:
         won = await claim(session, row_id=row_id, me=me, now=now, stale_before=now - CLAIM_STALE)

@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from handlers.core.callbacks import Action, build
 from handlers.core.context import DTeamContext, Services
 from handlers.core.i18n import escape
+from handlers.core.moderation import join_link
 from handlers.core.sending import send
 from handlers.timeline import timed_summary
 from handlers.timeline.broadcast import broadcast
@@ -24,12 +25,13 @@ from storage.models import ScheduledMessage, Workshop
 from storage.participants import get_participant
 from storage.retention import purge_workshop
 from storage.schedule import SENT, SKIPPED, finish
+from storage.types import pk
 from storage.workshops import CLOSED, OPEN, get_workshop, set_status
 
 log = logging.getLogger(__name__)
 
-NUDGE_EVERY = timedelta(minutes=1)  # how often idle runs are looked for during the session
-RECHECK_OPEN = timedelta(days=1)  # retention waits while a closed session was re-opened
+NUDGE_EVERY = timedelta(minutes=1)  # how often idle runs are looked for during the workshop
+RECHECK_OPEN = timedelta(days=1)  # retention waits while a closed workshop was re-opened
 CLOSE_RETRY = timedelta(minutes=1)  # a close the database refused is tried again after this
 Now = Callable[[], datetime]
 
@@ -41,11 +43,6 @@ class Step:
     status: str = SENT
     detail: str = ""
     again_at: datetime | None = None
-
-
-def join_link(services: Services, workshop: Workshop) -> str:
-    """Returns the deep link that joins the workshop."""
-    return f"https://t.me/{services.bot_username}?start={workshop.code}"
 
 
 def local(services: Services, when: datetime, lang: str) -> str:
@@ -69,7 +66,7 @@ def _reminder_markup(services: Services, workshop: Workshop, lang: str) -> Inlin
         [
             [
                 InlineKeyboardButton(
-                    t.get(lang, "timed.open_button"), url=join_link(services, workshop)
+                    t.get(lang, "timed.open_button"), url=join_link(services, workshop.code)
                 )
             ],
             [
@@ -106,7 +103,7 @@ async def run(
     # Group posts are marked done before they are sent: a crash then loses one post rather than
     # letting another process post it a second time.
     async with ctx.services.db.write() as session:
-        await finish(session, row_id=row.id, me=me, status=SENT, detail="posting", now=now())  # type: ignore[arg-type]
+        await finish(session, row_id=pk(row), me=me, status=SENT, detail="posting", now=now())
     if kind is Kind.ANNOUNCE:
         return await _announce(ctx, workshop)
     return await _last_call(ctx, workshop, config)
@@ -116,11 +113,12 @@ async def _remind(
     ctx: DTeamContext, kind: Kind, row: ScheduledMessage, workshop: Workshop, me: str, now: Now
 ) -> Step:
     services, t = ctx.services, ctx.services.texts
-    assert workshop.starts_at is not None
+    starts_at = workshop.starts_at
+    assert starts_at is not None
     assert workshop.id is not None
     async with services.db.read() as session:
         recipients = await joined_recipients(session, workshop_id=workshop.id)
-    minutes = max(1, round((workshop.starts_at - now()).total_seconds() / 60))
+    minutes = max(1, round((starts_at - now()).total_seconds() / 60))
 
     def render(r: Recipient) -> tuple[str, InlineKeyboardMarkup]:
         lang = _lang(services, r)
@@ -128,14 +126,14 @@ async def _remind(
             lang,
             f"timed.{kind.value}",
             title=title(workshop),
-            when=local(services, workshop.starts_at, lang),  # type: ignore[arg-type]
+            when=local(services, starts_at, lang),
             minutes=minutes,
         )
         return text, _reminder_markup(services, workshop, lang)
 
     outcome = await broadcast(
         ctx,
-        row_id=row.id or 0,
+        row_id=pk(row),
         me=me,
         now=now,
         recipients=recipients,
@@ -148,8 +146,9 @@ async def _nudge(
     ctx: DTeamContext, row: ScheduledMessage, workshop: Workshop, config: Config, me: str, now: Now
 ) -> Step:
     services, t = ctx.services, ctx.services.texts
+    ends_at = workshop.ends_at
     assert workshop.id is not None
-    assert workshop.ends_at is not None
+    assert ends_at is not None
     assert config.nudge is not None
     if workshop.status != OPEN:
         return Step(SKIPPED, f"session is {workshop.status}; no nudges")
@@ -164,7 +163,7 @@ async def _nudge(
             lang,
             "timed.nudge",
             title=title(workshop),
-            end=local(services, workshop.ends_at, lang),  # type: ignore[arg-type]
+            end=local(services, ends_at, lang),
         )
         rows = [
             [
@@ -187,7 +186,7 @@ async def _nudge(
 
     outcome = await broadcast(
         ctx,
-        row_id=row.id or 0,
+        row_id=pk(row),
         me=me,
         now=now,
         recipients=idle,
@@ -195,7 +194,7 @@ async def _nudge(
         on_reserve=on_reserve,
     )
     again = now() + NUDGE_EVERY
-    if again < workshop.ends_at:
+    if again < ends_at:
         return Step(SENT, outcome.detail(), again_at=again)
     return Step(SENT, "nudges done; last round: " + outcome.detail())
 
@@ -211,7 +210,7 @@ async def _announce(ctx: DTeamContext, workshop: Workshop) -> Step:
         end=local(services, workshop.ends_at, lang),
     )
     button = InlineKeyboardButton(
-        t.get(lang, "timed.open_button"), url=join_link(services, workshop)
+        t.get(lang, "timed.open_button"), url=join_link(services, workshop.code)
     )
     sent = await send(ctx, workshop.chat_id, text, InlineKeyboardMarkup([[button]]))
     return Step(SENT, "announced in the group" if sent else "group unreachable")
@@ -240,14 +239,14 @@ async def _close(
 ) -> Step:
     services = ctx.services
     # The close and "sent" in one transaction: marked sent before the close was saved, a crash
-    # in between left the session open for good; after it, it loses at most the posts.
+    # in between left the workshop open for good; after it, it loses at most the posts.
     try:
         async with services.db.write() as session:
-            fresh = await get_workshop(session, workshop_id=workshop.id)  # type: ignore[arg-type]
+            fresh = await get_workshop(session, workshop_id=pk(workshop))
             if fresh is None or fresh.status != OPEN:
                 return Step(SKIPPED, "closed by hand before the end")
             await set_status(session, workshop=fresh, status=CLOSED)
-            await finish(session, row_id=row.id, me=me, status=SENT, detail="closing", now=now())  # type: ignore[arg-type]
+            await finish(session, row_id=pk(row), me=me, status=SENT, detail="closing", now=now())
     except DBAPIError as exc:  # nothing saved: the row goes back to pending and comes again
         log.warning("closing workshop %s was not saved, trying again: %s", workshop.id, exc)
         return Step(SENT, f"close not saved ({type(exc).__name__})", again_at=now() + CLOSE_RETRY)
@@ -257,7 +256,7 @@ async def _close(
         fresh.chat_id,
         services.texts.get(services.default_language, "timed.closed", title=title(fresh)),
     )
-    posted = await timed_summary.post_summary(ctx, fresh)
+    posted = await timed_summary.post_closing_summary(ctx, fresh)
     return Step(SENT, f"closed; {aggregate.get('n', 0)} finished; summary: {posted}")
 
 
@@ -275,7 +274,7 @@ async def _retention(
         return Step(SENT, "session open again; waiting", again_at=now() + RECHECK_OPEN)
     purge_at = ended + config.retention
     due = purge_at - config.notice if kind is Kind.RETENTION_NOTICE and config.notice else purge_at
-    if now() < due:  # the session was closed later than planned: wait for the real time
+    if now() < due:  # the workshop was closed later than planned: wait for the real time
         return Step(SENT, "not yet", again_at=due)
     if kind is Kind.RETENTION_NOTICE:
         return await _notice(ctx, workshop, purge_at, config)

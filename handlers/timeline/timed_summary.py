@@ -9,15 +9,15 @@ from typing import Any
 from handlers.core.context import DTeamContext, Services
 from handlers.core.moderation import title_of
 from handlers.websession import summary
-from storage.audience import finished_members, set_aggregate
+from storage.audience import set_aggregate
+from storage.groups import finished_members
 from storage.models import Workshop
 from storage.workshops import get_workshop
 from typology.group import Member, analyse
+from typology.questionnaire import SKIP
 from typology.types import TypeId
 
 log = logging.getLogger(__name__)
-
-SKIP = "x"  # the "no answer" option of context questions
 
 
 def aggregate_of(services: Services, members: list[Member]) -> dict[str, Any]:
@@ -44,15 +44,15 @@ async def store_aggregate(
         fresh = await get_workshop(session, workshop_id=workshop.id)
         if only_if_missing and fresh is not None and fresh.aggregate is not None:
             return dict(fresh.aggregate)
-        rows = await finished_members(session, workshop_id=workshop.id)
         context_ids = [item.id for item in services.questionnaire.context_items]
+        rows = await finished_members(session, workshop_id=workshop.id, context_items=context_ids)
         members = [
             Member(
                 id=row.pseudonym,
                 main_type=TypeId(row.main_type),
                 profile=row.profile,
                 context={
-                    k: row.answers[k] for k in context_ids if row.answers.get(k, SKIP) != SKIP
+                    k: row.context[k] for k in context_ids if row.context.get(k, SKIP) != SKIP
                 },
             )
             for row in rows
@@ -63,8 +63,8 @@ async def store_aggregate(
     return aggregate
 
 
-async def post_summary(ctx: DTeamContext, workshop: Workshop) -> str:
-    """Posts issue 4's D-Team post to the group and, where configured and ready, the channel."""
+async def post_closing_summary(ctx: DTeamContext, workshop: Workshop) -> str:
+    """Posts the D-Team post at the close to the group and, where allowed and ready, a channel."""
     services = ctx.services
     analysis = await summary.workshop_analysis(services, workshop)
     name = title_of(services, workshop, services.default_language)
@@ -78,5 +78,5 @@ async def post_summary(ctx: DTeamContext, workshop: Workshop) -> str:
     ):
         targets.append(channel)
     for chat_id in targets:
-        await summary.post_summary(ctx, chat_id, analysis, name, services.default_language)
+        await summary.post_dteam_summary(ctx, chat_id, analysis, name, services.default_language)
     return f"D-Team post to {len(targets)} chat(s)"

@@ -1,4 +1,4 @@
-"""The moderated web session in a group: opening, live message, D-Team post, teams, export."""
+"""The moderated workshop in a group: opening, live message, D-Team post, teams, export."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from typing import Any
 from telegram.ext import BaseHandler
 
 from handlers.core.context import DTeamContext
-from handlers.websession import moderator_tools, session, summary, teams
+from handlers.websession import moderator_tools, summary, teams, workshop
 
 
 def handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
     """/session, /close, /reopen, /reset, /summary, /teams, /status and /export."""
     return [
-        *session.handlers(),
+        *workshop.handlers(),
         *summary.handlers(),
         *teams.handlers(),
         *moderator_tools.handlers(),

@@ -1,4 +1,4 @@
-"""The session export as a table: pseudonymous ids, answers, results, timestamps."""
+"""The workshop export as a table: pseudonymous ids, answers, results, timestamps."""
 
 from __future__ import annotations
 
@@ -44,11 +44,11 @@ class Table:
         return len(self.rows)
 
 
-def session_pseudonym(key: bytes, workshop_id: int, participant: str) -> str:
-    """Returns the person's pseudonym in one session's export.
+def workshop_pseudonym(key: bytes, workshop_id: int, participant: str) -> str:
+    """Returns the person's pseudonym in one workshop's export.
 
-    A keyed hash of the session and the person's stored pseudonym: stable across exports of
-    the same session, different in every other, so exports cannot be joined on it.
+    A keyed hash of the workshop and the person's stored pseudonym: stable across exports of
+    the same workshop, different in every other, so exports cannot be joined on it.
     """
     digest = hmac.new(key, f"{workshop_id}:{participant}".encode(), hashlib.sha256)
     return f"p-{digest.hexdigest()[:12]}"
@@ -63,7 +63,7 @@ def export_frame(
     for row in rows:
         out.append(
             [
-                session_pseudonym(key, workshop_id, row.participant),
+                workshop_pseudonym(key, workshop_id, row.participant),
                 row.run_id,
                 row.status,
                 row.questionnaire_version,

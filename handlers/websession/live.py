@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
@@ -16,9 +15,9 @@ from handlers.core.context import SERVICES_KEY, DTeamContext, Services
 from handlers.core.i18n import escape
 from handlers.core.moderation import join_link, title_of, to_group
 from handlers.core.sending import edit_or_send
-from storage.groups import SessionCounts, finished_members, session_counts
+from storage.groups import WorkshopCounts, finished_members, workshop_counts
 from storage.models import Workshop
-from storage.types import utcnow
+from storage.types import pk, utcnow
 from storage.workshops import (
     CLOSED,
     claim_live,
@@ -35,8 +34,6 @@ log = logging.getLogger(__name__)
 # Telegram allows about 20 messages a minute per group, edits included. The live message takes
 # at most this many, leaving the rest for commands (/summary, /teams, refusals).
 LIVE_EDITS_PER_MINUTE = 12
-_LAST_KEY = "live_last_edit"
-_LOCK_KEY = "live_lock"
 
 
 def min_gap(services: Services) -> float:
@@ -46,13 +43,13 @@ def min_gap(services: Services) -> float:
 
 def mark_group_message(services: Services, chat_id: int) -> None:
     """Counts a message just sent to the group, so the next live edit keeps its distance."""
-    services.extra.setdefault(_LAST_KEY, {})[chat_id] = time.monotonic()
+    services.live_edited[chat_id] = time.monotonic()
 
 
 def render_live(
     services: Services,
     workshop: Workshop,
-    counts: SessionCounts,
+    counts: WorkshopCounts,
     types: Counter[str],
     lang: str,
 ) -> str:
@@ -88,7 +85,7 @@ async def live_snapshot(services: Services, session: Any, workshop: Workshop) ->
     """Reads the workshop's numbers in this session and renders the live text."""
     assert workshop.id is not None
     stuck_before = utcnow()
-    counts = await session_counts(session, workshop_id=workshop.id, stuck_before=stuck_before)
+    counts = await workshop_counts(session, workshop_id=workshop.id, stuck_before=stuck_before)
     members = await finished_members(session, workshop_id=workshop.id)  # in finish order
     shown = disclosed_counts([m.main_type for m in members], services.privacy_threshold)
     types = Counter({t.value: c for t, c in shown.items()})
@@ -115,7 +112,7 @@ async def refresh_live(ctx: DTeamContext, workshop_id: int) -> None:
         text = await live_snapshot(services, session, workshop)
     if text == workshop.live_text and workshop.live_message_id is not None:
         return
-    last: dict[int, float] = services.extra.setdefault(_LAST_KEY, {})
+    last = services.live_edited
     last[workshop.chat_id] = time.monotonic()
     old_id = workshop.live_message_id
     try:
@@ -150,13 +147,13 @@ async def _mark_dirty(services: Services, workshop_id: int) -> None:
 async def job_live(ctx: DTeamContext) -> None:
     """Edits the live messages of workshops that changed, at most once per gap per group."""
     services = ctx.services
-    lock: asyncio.Lock = services.extra.setdefault(_LOCK_KEY, asyncio.Lock())
+    lock = services.live_lock
     if lock.locked():
         return  # the previous tick is still editing
     async with lock:
         async with services.db.read() as session:
             dirty = await dirty_workshops(session)
-        last: dict[int, float] = services.extra.setdefault(_LAST_KEY, {})
+        last = services.live_edited
         gap, seen = min_gap(services), set[int]()
         for workshop in dirty:
             now = time.monotonic()
@@ -164,7 +161,7 @@ async def job_live(ctx: DTeamContext) -> None:
                 continue  # stays dirty: a later tick combines everything that happened
             seen.add(workshop.chat_id)
             try:
-                await refresh_live(ctx, workshop.id)  # type: ignore[arg-type]
+                await refresh_live(ctx, pk(workshop))
             except Exception:  # one broken group must not stop the others
                 log.exception("live update of workshop %s failed", workshop.id)
 

@@ -22,8 +22,8 @@ from handlers.core.moderation import (
 )
 from handlers.core.sending import on_blocked
 from handlers.websession.export_table import export_frame, to_csv, to_xlsx
-from storage.groups import export_rows, session_counts
-from storage.types import utcnow
+from storage.groups import export_rows, workshop_counts
+from storage.types import pk, utcnow
 from storage.workshops import OPEN
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,9 @@ async def cmd_status(update: Update, ctx: DTeamContext) -> None:
     services, lang = ctx.services, cmd.private_lang
     t = services.texts
     async with services.db.read() as session:
-        counts = await session_counts(
+        counts = await workshop_counts(
             session,
-            workshop_id=workshop.id,  # type: ignore[arg-type]
+            workshop_id=pk(workshop),
             stuck_before=utcnow() - timedelta(minutes=STUCK_MINUTES),
         )
     state = t.get(
@@ -101,14 +101,14 @@ async def _send_file(
 
 
 async def cmd_export(update: Update, ctx: DTeamContext) -> None:
-    """Sends the moderator privately a CSV and an XLSX file of the session (pseudonymous)."""
+    """Sends the moderator privately a CSV and an XLSX file of the workshop (pseudonymous)."""
     cmd = await moderator_command(update, ctx)
     if cmd is None or (workshop := await group_workshop(ctx, cmd)) is None:
         return
     services = ctx.services
     assert workshop.id is not None
     async with services.db.read() as session:
-        counts = await session_counts(session, workshop_id=workshop.id, stuck_before=utcnow())
+        counts = await workshop_counts(session, workshop_id=workshop.id, stuck_before=utcnow())
         if counts.finished < services.privacy_threshold:
             log.info("export of workshop %s refused below the threshold", workshop.id)
             text = services.texts.get(
@@ -133,7 +133,7 @@ async def cmd_export(update: Update, ctx: DTeamContext) -> None:
         rows=len(frame),
     )[:1024]
     base = f"dteam-session-{workshop.id}"
-    # Seconds of work for a large session: off the event loop, so taps go on meanwhile.
+    # Seconds of work for a large workshop: off the event loop, so taps go on meanwhile.
     if await _send_file(ctx, cmd, await asyncio.to_thread(to_csv, frame), f"{base}.csv", caption):
         xlsx = await asyncio.to_thread(to_xlsx, frame)
         await _send_file(ctx, cmd, xlsx, f"{base}.xlsx", caption)

@@ -1,4 +1,4 @@
-"""QR code of a join link as PNG bytes, for the web-session screen."""
+"""QR code of a join link as PNG bytes, for the workshop screen."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from handlers.core import render
 from handlers.core.context import DTeamContext, Services
 from handlers.core.moderation import (
     GroupCommand,
@@ -26,8 +25,10 @@ from handlers.core.sending import send, send_photo
 from handlers.websession.summary_text import summary_caption, summary_text
 from storage.groups import finished_members
 from storage.models import Workshop
+from storage.types import pk
 from typology.charts import composition_chart
 from typology.group import GroupAnalysis, Member, analyse
+from typology.questionnaire import SKIP
 from typology.types import TypeId
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ CONTEXT_KEYS = ("role", "size")
 
 def _answered(context: dict[str, str]) -> dict[str, str]:
     """Drops skipped context questions, so they form no breakdown cell."""
-    return {k: v for k, v in context.items() if v != render.SKIP}
+    return {k: v for k, v in context.items() if v != SKIP}
 
 
 async def workshop_analysis(services: Services, workshop: Workshop) -> GroupAnalysis:
@@ -45,7 +46,7 @@ async def workshop_analysis(services: Services, workshop: Workshop) -> GroupAnal
     async with services.db.read() as session:
         rows = await finished_members(
             session,
-            workshop_id=workshop.id,  # type: ignore[arg-type]
+            workshop_id=pk(workshop),
             context_items=CONTEXT_KEYS,
         )
     members = [
@@ -55,7 +56,7 @@ async def workshop_analysis(services: Services, workshop: Workshop) -> GroupAnal
     return analyse(members, k_threshold=services.privacy_threshold, context_keys=CONTEXT_KEYS)
 
 
-async def post_summary(
+async def post_dteam_summary(
     ctx: DTeamContext, chat_id: int, analysis: GroupAnalysis, title: str, lang: str
 ) -> None:
     """Posts the chart and the D-Team text (or how many answers are missing) to one chat."""
@@ -73,7 +74,7 @@ async def post_summary(
                 analysis.counts,
                 lang=lang,
                 title=chart_title,
-                session=title,
+                workshop=title,
                 day=datetime.now(services.timezone).date(),
             )
         )
@@ -138,7 +139,7 @@ async def _to_channel(
             ctx, cmd, t.get(cmd.private_lang, "moderation.summary.channel_missing")
         )
         return
-    await post_summary(ctx, channel, analysis, title, cmd.lang)
+    await post_dteam_summary(ctx, channel, analysis, title, cmd.lang)
     await tell_moderator(ctx, cmd, t.get(cmd.private_lang, "moderation.summary.channel_posted"))
 
 
@@ -149,7 +150,7 @@ async def cmd_summary(update: Update, ctx: DTeamContext) -> None:
         return
     analysis = await workshop_analysis(ctx.services, workshop)
     title = title_of(ctx.services, workshop, cmd.lang)
-    await post_summary(ctx, cmd.chat_id, analysis, title, cmd.lang)
+    await post_dteam_summary(ctx, cmd.chat_id, analysis, title, cmd.lang)
     await _to_channel(ctx, cmd, analysis, title)
 
 

@@ -19,6 +19,7 @@ from handlers.core.moderation import group_workshop, moderator_command, title_of
 from handlers.core.sending import send
 from storage.groups import FinishedMember, assign_teams, finished_members
 from storage.participants import set_share_name
+from storage.types import pk
 from typology.group import build_teams, team_count
 from typology.types import TYPES, TypeId
 
@@ -125,7 +126,7 @@ async def cmd_teams(update: Update, ctx: DTeamContext) -> None:
         await send(ctx, cmd.chat_id, t.get(cmd.lang, "moderation.teams.min_size", k=k))
         return
     async with services.db.read() as session:
-        members = await finished_members(session, workshop_id=workshop.id)  # type: ignore[arg-type]
+        members = await finished_members(session, workshop_id=pk(workshop))
     n = len(members)
     if n < services.privacy_threshold:
         needed = services.privacy_threshold - n
@@ -141,7 +142,7 @@ async def cmd_teams(update: Update, ctx: DTeamContext) -> None:
     split = build_teams(
         [(str(m.run_id), TypeId(m.main_type)) for m in members],
         size,
-        seed=workshop.id or 0,
+        seed=pk(workshop),
         min_size=k,
     )
     teams = [[by_run[int(run_id)] for run_id in team] for team in split]
@@ -150,7 +151,7 @@ async def cmd_teams(update: Update, ctx: DTeamContext) -> None:
             return
         await assign_teams(
             session,
-            workshop_id=workshop.id,  # type: ignore[arg-type]
+            workshop_id=pk(workshop),
             teams={m.run_id: no for no, team in enumerate(teams, 1) for m in team},
         )
     lines = [t.get(cmd.lang, "moderation.teams.title", teams=len(teams))]

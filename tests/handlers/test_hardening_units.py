@@ -9,9 +9,9 @@ import pytest
 
 from bot.settings import SettingsError, load_settings
 from handlers.core.callbacks import MAX_ID, BadCallback, parse
-from handlers.core.permissions import MemberCache
+from handlers.core.member_cache import MemberCache
 from handlers.timeline.plan import ScheduleError, parse_request
-from handlers.websession.export_table import session_pseudonym
+from handlers.websession.export_table import workshop_pseudonym
 
 
 @pytest.mark.parametrize(
@@ -80,9 +80,9 @@ def test_pseudonym_key_comes_from_the_setting_or_one_way_from_the_token() -> Non
 
 
 def test_session_pseudonyms_differ_between_sessions_and_keys() -> None:
-    one = session_pseudonym(b"k" * 32, 1, "p-abcdefghij")
-    assert one == session_pseudonym(b"k" * 32, 1, "p-abcdefghij")
-    assert one != session_pseudonym(b"k" * 32, 2, "p-abcdefghij")
-    assert one != session_pseudonym(b"j" * 32, 1, "p-abcdefghij")
+    one = workshop_pseudonym(b"k" * 32, 1, "p-abcdefghij")
+    assert one == workshop_pseudonym(b"k" * 32, 1, "p-abcdefghij")
+    assert one != workshop_pseudonym(b"k" * 32, 2, "p-abcdefghij")
+    assert one != workshop_pseudonym(b"j" * 32, 1, "p-abcdefghij")
     assert one.startswith("p-")
     assert "abcdefghij" not in one

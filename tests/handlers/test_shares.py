@@ -15,7 +15,7 @@ from handlers.core.i18n import LANGUAGES, Texts
 from handlers.core.render import result_text
 from handlers.websession.live import render_live
 from handlers.websession.summary_text import summary_text
-from storage.groups import SessionCounts
+from storage.groups import WorkshopCounts
 from storage.models import Workshop
 from typology.charts import composition_labels
 from typology.group import Member, analyse
@@ -66,7 +66,7 @@ def test_post_chart_and_live_message_agree_and_add_up_to_100(
     chart = [(int(m[1]), int(m[2])) for m in map(_LABEL.match, labels) if m]
     workshop = Workshop(code="abc", chat_id=-1, title="T", created_by=1)
     types = Counter({t.value: c for t, c in zip(TYPES, counts, strict=True)})
-    joined = SessionCounts(sum(counts), sum(counts), 0, {}, 0)
+    joined = WorkshopCounts(sum(counts), sum(counts), 0, {}, 0)
     live = _shown(render_live(services, workshop, joined, types, lang))
     assert [c for c, _ in post] == counts
     assert post == chart == live

@@ -156,14 +156,14 @@ def test_composition_chart_names_session_n_and_date_for_a_slide() -> None:
     counts = {TypeId.OPTIMIERER: 10, TypeId.COMMUNITY: 2}
     day = date(2026, 12, 2)
     plain = composition_chart(counts)
-    named = composition_chart(counts, session="Websession Köln", day=day)
-    other = composition_chart(counts, session="Kreis Wesel", day=day)
+    named = composition_chart(counts, workshop="Websession Köln", day=day)
+    other = composition_chart(counts, workshop="Kreis Wesel", day=day)
     _check(named)
     top, band = _band(named)
     assert np.array_equal(top, _band(other)[0])  # bars, names and title: the same picture
     assert _differs(band, _band(other)[1]).any()  # the footer is drawn per call
     assert _differs(band, _band(plain)[1]).any()
-    assert footer_text(12, lang="de", session=" Websession  Köln ", day=day) == (
+    assert footer_text(12, lang="de", workshop=" Websession  Köln ", day=day) == (
         "Websession Köln",
         "n = 12 · 02.12.2026",
     )
@@ -171,11 +171,11 @@ def test_composition_chart_names_session_n_and_date_for_a_slide() -> None:
 
 
 def test_the_template_cache_is_not_keyed_by_session_n_or_date() -> None:
-    composition_chart({TypeId.BEDAECHTIGE: 3}, session="first", day=date(2026, 1, 1))
+    composition_chart({TypeId.BEDAECHTIGE: 3}, workshop="first", day=date(2026, 1, 1))
     before = _template.cache_info()
     for n in range(5):
         composition_chart(
-            {TypeId.BEDAECHTIGE: n + 1}, session=f"Session {n}", day=date(2026, 1, n + 1)
+            {TypeId.BEDAECHTIGE: n + 1}, workshop=f"Session {n}", day=date(2026, 1, n + 1)
         )
     after = _template.cache_info()
     assert after.currsize == before.currsize
@@ -189,4 +189,4 @@ def test_a_long_session_title_is_shortened_but_n_and_date_stay_whole() -> None:
     assert text.endswith(f"… · {tail}")
     assert template.fit_footer("Kurz", tail) == f"Kurz · {tail}"
     assert template.fit_footer("", tail) == tail
-    composition_chart({TypeId.OPTIMIERER: 240}, session="Sehr lange Websession " * 20)
+    composition_chart({TypeId.OPTIMIERER: 240}, workshop="Sehr lange Websession " * 20)

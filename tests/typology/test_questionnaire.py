@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from typology.questionnaire import DEFAULT_PATH, QuestionnaireError, load_questionnaire
+from typology.questionnaire import DEFAULT_PATH, SKIP, QuestionnaireError, load_questionnaire
 from typology.types import TYPES
 
 
@@ -158,8 +158,8 @@ def test_next_item_moves_on_then_asks_what_is_missing() -> None:
 def test_accepts_only_options_of_the_item_and_skip_on_context() -> None:
     q = load_questionnaire()
     rating, context = q.rating_items[0], q.context_items[0]
-    assert q.accepts(rating.id, rating.options[0].id, skip="x")
-    assert not q.accepts(rating.id, "x", skip="x")
-    assert q.accepts(context.id, "x", skip="x")
-    assert not q.accepts("no-such-item", "1", skip="x")
-    assert not q.accepts(rating.id, "99", skip="x")
+    assert q.accepts(rating.id, rating.options[0].id)
+    assert not q.accepts(rating.id, SKIP)
+    assert q.accepts(context.id, SKIP)
+    assert not q.accepts("no-such-item", "1")
+    assert not q.accepts(rating.id, "99")

@@ -1,4 +1,4 @@
-"""The session a participant's results count for, stored with the participant.
+"""The workshop a participant's results count for, stored with the participant.
 
 Revision ID: 0002
 Revises: 0001

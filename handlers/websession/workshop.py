@@ -27,6 +27,7 @@ from handlers.websession.live import live_snapshot, mark_group_message, pin_quie
 from handlers.websession.qr import qr_png
 from storage.groups import reset_workshop
 from storage.models import Workshop
+from storage.types import pk
 from storage.workshops import (
     CLOSED,
     OPEN,
@@ -56,7 +57,7 @@ async def _post_join(ctx: DTeamContext, cmd: GroupCommand, workshop: Workshop) -
 
 
 async def _post_live(ctx: DTeamContext, cmd: GroupCommand, workshop_id: int) -> None:
-    """Posts the live message of a new session, pins it, and remembers it."""
+    """Posts the live message of a new workshop, pins it, and remembers it."""
     services = ctx.services
     async with services.db.read() as session:
         workshop = await get_workshop(session, workshop_id=workshop_id)
@@ -72,7 +73,7 @@ async def _post_live(ctx: DTeamContext, cmd: GroupCommand, workshop_id: int) -> 
 
 
 async def cmd_session(update: Update, ctx: DTeamContext) -> None:
-    """Opens a session for the group and posts the join QR code and the live message."""
+    """Opens a workshop for the group and posts the join QR code and the live message."""
     cmd = await moderator_command(update, ctx)
     if cmd is None:
         return
@@ -104,7 +105,7 @@ async def _set_status(update: Update, ctx: DTeamContext, status: str) -> None:
         return
     changed = workshop.status != status
     async with write_tx(ctx, update) as (session, is_new):
-        fresh = await get_workshop(session, workshop_id=workshop.id)  # type: ignore[arg-type]
+        fresh = await get_workshop(session, workshop_id=pk(workshop))
         if fresh is not None and is_new and changed:
             await set_status(session, workshop=fresh, status=status)
     key = {
@@ -122,17 +123,17 @@ async def _set_status(update: Update, ctx: DTeamContext, status: str) -> None:
 
 
 async def cmd_close(update: Update, ctx: DTeamContext) -> None:
-    """Stops the group's session from accepting new answers."""
+    """Stops the group's workshop from accepting new answers."""
     await _set_status(update, ctx, CLOSED)
 
 
 async def cmd_reopen(update: Update, ctx: DTeamContext) -> None:
-    """Opens the group's closed session again."""
+    """Opens the group's closed workshop again."""
     await _set_status(update, ctx, OPEN)
 
 
 async def cmd_reset(update: Update, ctx: DTeamContext) -> None:
-    """Asks the moderator to confirm clearing the session's answers and results."""
+    """Asks the moderator to confirm clearing the workshop's answers and results."""
     cmd = await moderator_command(update, ctx)
     if cmd is None or (workshop := await group_workshop(ctx, cmd)) is None:
         return
@@ -160,7 +161,7 @@ async def cmd_reset(update: Update, ctx: DTeamContext) -> None:
 
 
 async def on_reset(update: Update, ctx: DTeamContext) -> None:
-    """Clears the session's runs after a moderator confirmed; anyone else changes nothing."""
+    """Clears the workshop's runs after a moderator confirmed; anyone else changes nothing."""
     if (pressed := await button(update, answer=False)) is None:
         return
     (query, user, message), services = pressed, ctx.services
