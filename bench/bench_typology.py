@@ -46,7 +46,8 @@ def main() -> None:
     def baseline_classify() -> np.ndarray:
         x = features(matrix, model.choice_weight)
         d = ((x[:, None, :] - centroids[None]) ** 2).sum(axis=-1)
-        return d.argmin(axis=1)
+        nearest: np.ndarray = d.argmin(axis=1)
+        return nearest
 
     ours = best_ms(lambda: model.classify_batch(matrix))
     base = best_ms(baseline_classify)

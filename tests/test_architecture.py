@@ -85,7 +85,7 @@ def test_every_package_is_scanned() -> None:
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_import_direction(package: str) -> None:
-    problems = []
+    problems: list[str] = []
     for path in project_modules():
         if path.relative_to(ROOT).parts[0] != package:
             continue
@@ -167,7 +167,7 @@ PURE_MODULES = ("handlers/timeline/plan.py", "handlers/websession/summary_text.p
 
 def feature_violations(feature: str, source: str, module: str, *, is_package: bool) -> list[str]:
     """Imports of another handlers feature than FEATURE_IMPORTS allows for `feature`."""
-    problems = []
+    problems: list[str] = []
     for line, target in imported_modules(source, module, is_package=is_package):
         parts = target.split(".")
         if parts[0] != "handlers" or len(parts) < 2:
@@ -189,7 +189,7 @@ def test_handlers_are_grouped_by_feature() -> None:
 
 @pytest.mark.parametrize("feature", sorted(FEATURE_IMPORTS))
 def test_feature_import_direction(feature: str) -> None:
-    problems = []
+    problems: list[str] = []
     for path in sorted((ROOT / "handlers" / feature).rglob("*.py")):
         found = feature_violations(
             feature,

@@ -64,7 +64,8 @@ def test_dockerfile_copies_existing_paths_and_every_package() -> None:
             for source in sources:
                 assert not source.startswith("--"), "COPY --from/--chown not expected here"
                 copied.add(source)
-    packages = {name.split(".")[0] for name in pyproject()["tool"]["setuptools"]["packages"]}
+    included = pyproject()["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {pattern.rstrip("*").split(".")[0] for pattern in included}
     assert packages <= copied, f"packages not copied into the image: {packages - copied}"
     readme = pyproject()["project"].get("readme")
     if readme:

@@ -55,7 +55,9 @@ async def test_messages_edits_and_errors_arrive_as_with_httpx(server: BotApiServ
         me = await bot.get_me()
         assert me.username == "http_bot"
         sent = await bot.send_message(USER, "Grüße <b>fett</b>", parse_mode="HTML")
-        assert server.last_message(USER, TOKEN).text  # type: ignore[union-attr] == "Grüße fett"
+        shown = server.last_message(USER, TOKEN)
+        assert shown is not None
+        assert shown.text == "Grüße fett"
         edited = await bot.edit_message_text("Neu", chat_id=USER, message_id=sent.message_id)
         assert not isinstance(edited, bool)
         assert edited.text == "Neu"

@@ -33,7 +33,7 @@ def make_settings(root: str, database_url: str, **overrides: object) -> Settings
         "listen_port": 0,  # /healthz on any free port: parallel runs must not collide
     }
     values.update(overrides)
-    return load_settings(**values)
+    return load_settings(None, **values)
 
 
 class BotProcess:

@@ -63,7 +63,9 @@ async def snapshot(bot: BotProcess) -> Snapshot:
     try:
         async with db.read() as s:
             rows = await s.execute(select(Workshop).order_by(col(Workshop.id)))
-            workshops = [(w.id, w.status, w.title) for w in rows.scalars()]
+            workshops: list[tuple[int | None, str, str | None]] = [
+                (w.id, w.status, w.title) for w in rows.scalars()
+            ]
             count = select(func.count()).select_from(Participant)
             participants = int((await s.execute(count)).scalar_one())
             newest = (await s.execute(select(func.max(Run.id)))).scalar_one()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from sandbox.server import BotApiServer
 from storage.database import Database
@@ -17,18 +18,21 @@ async def stored_answers(bot: BotProcess, user_id: int) -> dict[str, str]:
     try:
         async with db.read() as s:
             person = (
-                await s.execute(select(Participant).where(Participant.telegram_id == user_id))
+                await s.execute(select(Participant).where(col(Participant.telegram_id) == user_id))
             ).scalar_one()
             run = (
                 (
                     await s.execute(
-                        select(Run).where(Run.participant_id == person.id).order_by(Run.id.desc())
+                        select(Run)
+                        .where(col(Run.participant_id) == person.id)
+                        .order_by(col(Run.id).desc())
                     )
                 )
                 .scalars()
                 .first()
             )
             assert run is not None
+            assert run.id is not None
             return await get_answers(s, run_id=run.id)
     finally:
         await db.dispose()

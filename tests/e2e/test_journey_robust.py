@@ -7,6 +7,7 @@ import random
 
 from sqlalchemy import func, select
 
+from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
 from sandbox.state import CallRecord
 from storage.database import Database
@@ -37,9 +38,11 @@ async def _answer_n(person: Person, question, n: int):  # type: ignore[no-untype
         _, _, item, option = data.split(":")
         person.pressed[item] = option
         before = progress(current)
-        current = await person.press_and_wait(
-            current, data, lambda m, b=before: progress(m) is not None and progress(m) != b
-        )
+
+        def moved(m: StoredMessage, b: tuple[int, int] | None = before) -> bool:
+            return progress(m) is not None and progress(m) != b
+
+        current = await person.press_and_wait(current, data, moved)
     return current
 
 

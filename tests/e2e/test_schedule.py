@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 import bot.scheduler
+from bot.settings import Settings
 from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.models import Answer, Participant, Result, Run, Workshop
@@ -39,7 +40,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture
-def settings(sandbox: BotApiServer, database_url: str):  # type: ignore[no-untyped-def]
+def settings(sandbox: BotApiServer, database_url: str) -> Settings:
     add_group(sandbox)
     return make_settings(sandbox.root, database_url, moderators=str(MODERATOR))
 
@@ -62,9 +63,9 @@ async def schedule(sandbox: BotApiServer, text: str = SCHEDULE) -> str:
 
 async def test_whole_timeline_fires_in_order(
     sandbox: BotApiServer,
-    settings,
+    settings: Settings,
     clock: FakeClock,
-    database_url: str,  # type: ignore[no-untyped-def]
+    database_url: str,
 ) -> None:
     workshop = await make_workshop(database_url)
     async with live_bot(settings) as app:
@@ -97,7 +98,7 @@ async def test_whole_timeline_fires_in_order(
         await run_sweep(app)
     done = await rows(database_url)
     assert {r.status for r in done.values()} == {"sent"}
-    assert done["purge"].detail.startswith("deleted 2 runs")
+    assert (done["purge"].detail or "").startswith("deleted 2 runs")
     db = Database(database_url)
     try:
         async with db.read() as s:
@@ -115,34 +116,34 @@ async def test_whole_timeline_fires_in_order(
 
 async def test_restart_between_scheduling_and_firing(
     sandbox: BotApiServer,
-    settings,
+    settings: Settings,
     clock: FakeClock,
-    database_url: str,  # type: ignore[no-untyped-def]
+    database_url: str,
 ) -> None:
     workshop = await make_workshop(database_url)
     ada = Person(sandbox, 2101, "Ada")
     async with live_bot(settings) as app:
         await ada.join(workshop.code)
         await schedule(sandbox)
-        queued = [j.name for j in app.job_queue.jobs()]  # type: ignore[union-attr]
+        queued = [j.name or "" for j in app.job_queue.jobs()]  # type: ignore[union-attr]
         assert sum(n.startswith("scheduled:") for n in queued) == 8
     async with live_bot(settings) as app:  # a new process: jobs come back from the database
-        queued = [j.name for j in app.job_queue.jobs()]  # type: ignore[union-attr]
+        queued = [j.name or "" for j in app.job_queue.jobs()]  # type: ignore[union-attr]
         assert sum(n.startswith("scheduled:") for n in queued) == 8
         clock.set(START - timedelta(days=1))
         assert await run_sweep(app) == 1
     async with live_bot(settings) as app:
         assert await run_sweep(app) == 0
-        queued = [j.name for j in app.job_queue.jobs()]  # type: ignore[union-attr]
+        queued = [j.name or "" for j in app.job_queue.jobs()]  # type: ignore[union-attr]
         assert sum(n.startswith("scheduled:") for n in queued) == 7
     assert count(sandbox, ada.user_id, "beginnt am") == 1
 
 
 async def test_bot_down_across_due_times(
     sandbox: BotApiServer,
-    settings,
+    settings: Settings,
     clock: FakeClock,
-    database_url: str,  # type: ignore[no-untyped-def]
+    database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(bot.scheduler, "FIRST_SWEEP_SECONDS", 0.5)  # the catch-up under test
@@ -179,11 +180,11 @@ async def test_bot_down_across_due_times(
 )
 async def test_bad_schedule_input_gets_an_example(
     sandbox: BotApiServer,
-    settings,
+    settings: Settings,
     clock: FakeClock,
     database_url: str,
     command: str,
-    needle: str,  # type: ignore[no-untyped-def]
+    needle: str,
 ) -> None:
     await make_workshop(database_url)
     async with live_bot(settings):
@@ -195,9 +196,9 @@ async def test_bad_schedule_input_gets_an_example(
 
 async def test_iso_input_and_show_and_unschedule(
     sandbox: BotApiServer,
-    settings,
+    settings: Settings,
     clock: FakeClock,
-    database_url: str,  # type: ignore[no-untyped-def]
+    database_url: str,
 ) -> None:
     await make_workshop(database_url)
     async with live_bot(settings) as app:
@@ -214,9 +215,9 @@ async def test_iso_input_and_show_and_unschedule(
 
 async def test_non_moderator_cannot_schedule(
     sandbox: BotApiServer,
-    settings,
+    settings: Settings,
     clock: FakeClock,
-    database_url: str,  # type: ignore[no-untyped-def]
+    database_url: str,
 ) -> None:
     await make_workshop(database_url)
     sandbox.add_user(4242, "Eve")
@@ -235,9 +236,9 @@ async def test_non_moderator_cannot_schedule(
 
 async def test_opting_out_with_one_tap_and_back_on(
     sandbox: BotApiServer,
-    settings,
+    settings: Settings,
     clock: FakeClock,
-    database_url: str,  # type: ignore[no-untyped-def]
+    database_url: str,
 ) -> None:
     workshop = await make_workshop(database_url)
     ada = Person(sandbox, 2301, "Ada")
@@ -264,7 +265,7 @@ async def test_opting_out_with_one_tap_and_back_on(
     try:
         async with db.read() as s:
             person = (
-                await s.execute(select(Participant).where(Participant.telegram_id == 2301))
+                await s.execute(select(Participant).where(col(Participant.telegram_id) == 2301))
             ).scalar_one()
             assert person.reminders is True
     finally:
@@ -273,9 +274,9 @@ async def test_opting_out_with_one_tap_and_back_on(
 
 async def test_blocked_participant_is_not_messaged_again(
     sandbox: BotApiServer,
-    settings,
+    settings: Settings,
     clock: FakeClock,
-    database_url: str,  # type: ignore[no-untyped-def]
+    database_url: str,
 ) -> None:
     workshop = await make_workshop(database_url)
     ada, bob = Person(sandbox, 2401, "Ada"), Person(sandbox, 2402, "Bob")
@@ -296,9 +297,9 @@ async def test_blocked_participant_is_not_messaged_again(
 
 async def test_retention_deletes_raw_answers_but_keeps_the_aggregate(
     sandbox: BotApiServer,
-    settings,
+    settings: Settings,
     clock: FakeClock,
-    database_url: str,  # type: ignore[no-untyped-def]
+    database_url: str,
 ) -> None:
     workshop = await make_workshop(database_url)
     people = [Person(sandbox, 2500 + i, f"P{i}") for i in range(4)]

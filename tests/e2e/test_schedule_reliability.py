@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from bot.settings import Settings
 from handlers.timeline.timed import schedule_jobs
@@ -98,11 +99,15 @@ async def test_a_dead_process_claim_is_taken_over_without_doubles(
                 # Another process claimed the row, sent to the first half, then died.
                 await s.execute(
                     update(ScheduledMessage)
-                    .where(ScheduledMessage.id == row.id)
+                    .where(col(ScheduledMessage.id) == row.id)
                     .values(status="claimed", claimed_by="dead", claimed_at=clock.now)
                 )
-                ids = (await s.execute(select(Participant.id).order_by(Participant.id))).scalars()
-                await reserve(s, row_id=row.id, participant_ids=list(ids)[:20], now=clock.now)
+                ids = (
+                    await s.execute(select(col(Participant.id)).order_by(col(Participant.id)))
+                ).scalars()
+                assert row.id is not None
+                first_half = [pid for pid in ids if pid is not None][:20]
+                await reserve(s, row_id=row.id, participant_ids=first_half, now=clock.now)
         finally:
             await db.dispose()
         assert await run_sweep(app) == 0  # a fresh claim is respected

@@ -30,9 +30,11 @@ async def _last_question(person: Person) -> StoredMessage:
         _, _, item, option = data.split(":")
         person.pressed[item] = option
         before = progress(current)
-        current = await person.press_and_wait(
-            current, data, lambda m, b=before: progress(m) is not None and progress(m) != b
-        )
+
+        def moved(m: StoredMessage, b: tuple[int, int] | None = before) -> bool:
+            return progress(m) is not None and progress(m) != b
+
+        current = await person.press_and_wait(current, data, moved)
     return current
 
 

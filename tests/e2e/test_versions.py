@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from sandbox.server import BotApiServer
 from storage.database import Database
@@ -22,13 +23,13 @@ async def _make_it_a_version_1_run(bot: BotProcess, user_id: int) -> int:
     try:
         async with db.write() as s:
             person = (
-                await s.execute(select(Participant).where(Participant.telegram_id == user_id))
+                await s.execute(select(Participant).where(col(Participant.telegram_id) == user_id))
             ).scalar_one()
             run = (
-                await s.execute(select(Run).where(Run.participant_id == person.id))
+                await s.execute(select(Run).where(col(Run.participant_id) == person.id))
             ).scalar_one()
             assert run.id is not None
-            await s.execute(delete(Answer).where(Answer.run_id == run.id))  # type: ignore[arg-type]
+            await s.execute(delete(Answer).where(col(Answer.run_id) == run.id))
             for item, option in V1_ANSWERED.items():
                 await record_answer(s, run_id=run.id, item_id=item, option_id=option)
             run.questionnaire_version, run.current_item = "1", "g05"

@@ -482,6 +482,7 @@ class Walker:
             await db.dispose()
         stored: dict[tuple[int, int], dict[str, str]] = {}
         for telegram_id, run_id, item, option in rows:
+            assert run_id is not None  # an inner join's primary key
             stored.setdefault((telegram_id, run_id), {})[item] = option
         people = {p.user_id: p for p in self.people}
         for (telegram_id, run_id), answers in stored.items():

@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import col
 
+from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
 from storage.database import Database
 from storage.models import Participant, Result, Run, Workshop
@@ -178,10 +179,12 @@ class Crowd(Walker):
             mark = self.sandbox.mark()
             self.sandbox.send_text(p.user_id, text)
             if self.process.webhook:
+
+                def new(m: StoredMessage, last: int = last) -> bool:
+                    return m.message_id > last
+
                 with contextlib.suppress(TimeoutError):
-                    await self.sandbox.wait_for(
-                        lambda m, last=last: m.message_id > last, 60, chat_id=p.user_id, since=mark
-                    )
+                    await self.sandbox.wait_for(new, 60, chat_id=p.user_id, since=mark)
             await self.settle(p.user_id)
             if any(m.message_id > last for m in self.new_messages(p.user_id, mark)):
                 return

@@ -170,7 +170,7 @@ async def stored_runs(database_url: str, user_ids: list[int]) -> dict[int, Store
         async with db.read() as s:
             rows = (
                 await s.execute(
-                    select(Participant.telegram_id, Run.id, Run.status)
+                    select(col(Participant.telegram_id), col(Run.id), col(Run.status))
                     .join(Run, col(Run.participant_id) == col(Participant.id))
                     .where(col(Participant.telegram_id).in_(user_ids))
                 )
@@ -181,7 +181,7 @@ async def stored_runs(database_url: str, user_ids: list[int]) -> dict[int, Store
                 answers: dict[str, str] = {}
                 if done:
                     got = await s.execute(
-                        select(Answer.item_id, Answer.option_id).where(
+                        select(col(Answer.item_id), col(Answer.option_id)).where(
                             col(Answer.run_id) == done[-1]
                         )
                     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 import pytest
 from telegram import Bot
@@ -66,7 +67,7 @@ async def test_long_poll_wakes_on_update(server: BotApiServer, bot: Bot) -> None
 
 async def test_long_poll_times_out_empty(bot: Bot) -> None:
     started = time.monotonic()
-    assert await bot.get_updates(timeout=0.3) == ()
+    assert await bot.get_updates(timeout=timedelta(seconds=0.3)) == ()
     assert time.monotonic() - started >= 0.25
 
 

@@ -66,6 +66,7 @@ async def test_participant_is_created_once_and_gets_a_pseudonym(db: Database) ->
 async def test_run_answers_replace_and_finish_with_result(db: Database) -> None:
     q, model = load_questionnaire(), load_model()
     person = await _participant(db)
+    assert person.id is not None
     async with db.write() as s:
         run = await start_run(
             s,
@@ -75,6 +76,7 @@ async def test_run_answers_replace_and_finish_with_result(db: Database) -> None:
             language="de",
             first_item=q.items[0].id,
         )
+        assert run.id is not None
     answers = {it.id: it.options[-1].id for it in q.scored_items}
     async with db.write() as s:
         await record_answer(s, run_id=run.id, item_id=q.items[0].id, option_id="1")
@@ -101,6 +103,7 @@ async def test_run_answers_replace_and_finish_with_result(db: Database) -> None:
 
 async def test_starting_again_abandons_the_run_in_progress(db: Database) -> None:
     person = await _participant(db)
+    assert person.id is not None
     async with db.write() as s:
         first = await start_run(
             s,
@@ -110,6 +113,7 @@ async def test_starting_again_abandons_the_run_in_progress(db: Database) -> None
             language="de",
             first_item="g01",
         )
+        assert first.id is not None
         second = await start_run(
             s,
             participant_id=person.id,
@@ -119,7 +123,9 @@ async def test_starting_again_abandons_the_run_in_progress(db: Database) -> None
             first_item="g01",
         )
     async with db.read() as s:
-        assert (await active_run(s, participant_id=person.id)).id == second.id  # type: ignore[union-attr]
+        active = await active_run(s, participant_id=person.id)
+        assert active is not None
+        assert active.id == second.id
         old = await s.get(Run, first.id)
     assert old is not None
     assert old.status == ABANDONED
@@ -149,6 +155,7 @@ async def test_failed_transaction_rolls_back_the_update_id(db: Database) -> None
 async def test_delete_participant_removes_runs_answers_results(db: Database) -> None:
     q, model = load_questionnaire(), load_model()
     person = await _participant(db)
+    assert person.id is not None
     answers = {it.id: "3" for it in q.rating_items} | {
         q.choice_item.id: q.choice_item.options[0].id
     }
@@ -161,6 +168,7 @@ async def test_delete_participant_removes_runs_answers_results(db: Database) -> 
             language="de",
             first_item="g01",
         )
+        assert run.id is not None
         for item, option in answers.items():
             await record_answer(s, run_id=run.id, item_id=item, option_id=option)
         await finish_run(s, run=run, result=model.classify(q, answers))
@@ -185,6 +193,7 @@ async def test_mark_blocked_sets_a_utc_time(db: Database) -> None:
 async def test_concurrent_writers_all_succeed(db: Database) -> None:
     """Read-then-write transactions from many tasks wait for each other instead of failing."""
     person = await _participant(db)
+    assert person.id is not None
     async with db.write() as s:
         run = await start_run(
             s,
@@ -194,11 +203,14 @@ async def test_concurrent_writers_all_succeed(db: Database) -> None:
             language="de",
             first_item="g01",
         )
+        assert run.id is not None
+
+    run_id = run.id
 
     async def writer(n: int) -> None:
         async with db.write() as s:
-            await get_answers(s, run_id=run.id)
-            await record_answer(s, run_id=run.id, item_id=f"x{n:03d}", option_id="1")
+            await get_answers(s, run_id=run_id)
+            await record_answer(s, run_id=run_id, item_id=f"x{n:03d}", option_id="1")
             await mark_processed(s, update_id=10_000 + n)
 
     await asyncio.gather(*(writer(n) for n in range(40)))

@@ -16,6 +16,7 @@ from storage.runs import FINISHED, IN_PROGRESS, get_answers, start_run
 from storage.taps import Written, read_tap, set_run_message, write_answer
 from storage.workshops import create_workshop
 from typology.questionnaire import load_questionnaire
+from typology.scoring import Result as Classification
 from typology.scoring import load_model
 
 TG = 7_000_001
@@ -42,8 +43,14 @@ async def _run(db: Database, *, workshop: bool = False) -> Run:
 
 
 def _answer(
-    run: Run, update_id: int, item: str, option: str, nxt: str | None, **kw: object
+    run: Run,
+    update_id: int,
+    item: str,
+    option: str,
+    nxt: str | None,
+    result: Classification | None = None,
 ) -> partial[Written]:
+    assert run.id is not None
     return partial(
         write_answer,
         update_id=update_id,
@@ -51,7 +58,7 @@ def _answer(
         item_id=item,
         option_id=option,
         next_item=nxt,
-        result=kw.get("result"),
+        result=result,
         workshop_id=run.workshop_id,
     )
 
@@ -105,26 +112,27 @@ async def test_the_last_answer_stores_the_result_and_flags_the_live_message(
 async def test_read_tap_knows_whose_run_it_is_and_an_unseen_result(db: Database) -> None:
     q, model = load_questionnaire(), load_model()
     run = await _run(db)
+    assert run.id is not None
     mine = await db.read_sync(
         partial(read_tap, run_id=run.id, telegram_id=TG, pressed_message_id=5)
-    )  # type: ignore[arg-type]
+    )
     assert mine.found is not None
     assert mine.found.run.status == IN_PROGRESS
     assert mine.unseen is None
     async with db.write() as s:
         await get_or_create_participant(s, telegram_id=TG + 1, first_name="Eve", language="en")
     other = await db.read_sync(
-        partial(read_tap, run_id=run.id, telegram_id=TG + 1, pressed_message_id=5)  # type: ignore[arg-type]
+        partial(read_tap, run_id=run.id, telegram_id=TG + 1, pressed_message_id=5)
     )
     assert other.found is None  # not her run: nothing of it is shown to her
     assert other.participant is not None
     assert other.participant.language == "en"
     result = model.classify(q, {it.id: it.options[0].id for it in q.scored_items})
     await db.write_sync(_answer(run, 3, "g01", "1", None, result=result))
-    await db.write_sync(partial(set_run_message, run_id=run.id, message_id=5))  # type: ignore[arg-type]
+    await db.write_sync(partial(set_run_message, run_id=run.id, message_id=5))
     again = await db.read_sync(
         partial(read_tap, run_id=run.id, telegram_id=TG, pressed_message_id=5)
-    )  # type: ignore[arg-type]
+    )
     assert again.unseen is not None  # finished, but its question message still had buttons
     assert again.unseen.main_type == result.main_type
 

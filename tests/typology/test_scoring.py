@@ -221,23 +221,24 @@ def test_broken_model_file(tmp_path: Path, edit: object, message: str) -> None:
 
 
 def test_model_for_another_questionnaire_is_refused() -> None:
-    other = Classifier(**{**_kwargs(MODEL), "questionnaire_version": "2"})
+    other = _for_questionnaire(MODEL, "2")
     with pytest.raises(ModelError, match="questionnaire"):
         other.classify(Q, answers(set(), TypeId.COMMUNITY, lo="4"))
 
 
-def _kwargs(model: Classifier) -> dict[str, object]:
+def _for_questionnaire(model: Classifier, questionnaire_version: str) -> Classifier:
+    """The same model, claiming to be fitted for another questionnaire version."""
     d = model.to_dict()
-    return {
-        "version": d["version"],
-        "questionnaire_version": d["questionnaire_version"],
-        "rating_items": d["rating_items"],
-        "centroids": {TypeId(k): v for k, v in d["centroids"].items()},
-        "choice_weight": d["choice_weight"],
-        "temperature": d["temperature"],
-        "mixed_margin": d["mixed_margin"],
-        "provenance": d["provenance"],
-    }
+    return Classifier(
+        version=d["version"],
+        questionnaire_version=questionnaire_version,
+        rating_items=d["rating_items"],
+        centroids={TypeId(k): v for k, v in d["centroids"].items()},
+        choice_weight=d["choice_weight"],
+        temperature=d["temperature"],
+        mixed_margin=d["mixed_margin"],
+        provenance=d["provenance"],
+    )
 
 
 def test_questionnaire_fixture_type() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, ViewportSize, async_playwright
 
 from sandbox.context import Settings as StandInSettings
 from sandbox.server import BotApiServer
@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 BROWSER_LOOP = pytest.mark.asyncio(loop_scope="session")
 SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 
