@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from telegram import Bot, Message, Update, User
+from telegram import Bot, Chat, Message, Update, User
 
 log = logging.getLogger(__name__)
 CHAT_TYPES = {"private", "group", "supergroup", "channel", "sender"}
@@ -21,15 +21,20 @@ def _user_problem(user: User | None, *, required: bool) -> str | None:
     return None
 
 
-def _message_problem(msg: Message, *, channel: bool) -> str | None:
-    chat = msg.chat
+def _chat_problem(chat: Chat | None) -> str | None:
     if chat is None or type(chat.id) is not int or chat.type not in CHAT_TYPES:
         return "malformed chat"
+    return None
+
+
+def _message_problem(msg: Message, *, channel: bool) -> str | None:
+    if problem := _chat_problem(msg.chat):
+        return problem
     if type(msg.message_id) is not int or not isinstance(msg.date, dtm.datetime):
         return "malformed message id or date"
     if not isinstance(msg.text, str | None) or not isinstance(msg.caption, str | None):
         return "malformed text"
-    return _user_problem(msg.from_user, required=not channel and chat.type != "channel")
+    return _user_problem(msg.from_user, required=not channel and msg.chat.type != "channel")
 
 
 def implausible(update: Update) -> str | None:
@@ -46,10 +51,17 @@ def implausible(update: Update) -> str | None:
     if query is not None:
         if not isinstance(query.id, str) or not isinstance(query.data, str | None):
             return "malformed callback query"
-        if query.message is not None and (
-            problem := _message_problem(query.message, channel=False)  # type: ignore[arg-type]
-        ):
-            return problem
+        message = query.message
+        # A press on a message older than 48 hours: Telegram sends only its chat, its id and
+        # date 0 (PTB parses it as a Message without sender or text, is_accessible False).
+        if message is not None:
+            problem = (
+                _message_problem(message, channel=False)  # type: ignore[arg-type]
+                if message.is_accessible
+                else _chat_problem(message.chat)
+            )
+            if problem:
+                return problem
         return _user_problem(query.from_user, required=True)
     member = update.my_chat_member or update.chat_member
     if member is not None and (member.chat is None or member.new_chat_member is None):

@@ -265,3 +265,19 @@ async def test_a_lost_chart_does_not_cost_the_profile_card(
     assert not any(m.photo is not None for m in sandbox.messages(ida.user_id))
     assert sandbox.stats()["status_500"] == 1
     assert len(await stored_answers(bot, ida.user_id)) == 15
+
+
+async def test_a_press_on_an_inaccessible_message_is_answered(
+    sandbox: BotApiServer, bot: BotProcess
+) -> None:
+    # Telegram sends a press on a message the bot can no longer access (deleted, or too old)
+    # with date 0 and only the chat and id: no sender, no text. It is still a press to answer.
+    ida = Person(sandbox, 2010, "Ida")
+    q1 = await ida.join()
+    data = answer_buttons(q1)[1]["callback_data"]
+    gone = q1.message_id + 10_000  # a message id the stand-in has no message for
+    query = sandbox.press_button(ida.user_id, gone, data, check=False)
+    await sandbox.wait_for_answer(query, timeout=10)
+    # Answering it on an unknown message stores it for the run, as the button says.
+    _, _, item, option = data.split(":")
+    assert await stored_answers(bot, ida.user_id) == {item: option}
