@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.runner import run_polling
 from bot.settings import Settings, load_settings
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
+from tests.support.bots import InLoopBot
 
 TOKEN = "123456:TEST-token-for-the-sandbox"
 BOT_USERNAME = "dteam_test_bot"
@@ -36,44 +37,17 @@ def make_settings(root: str, database_url: str, **overrides: object) -> Settings
     return load_settings(None, **values)
 
 
-class BotProcess:
-    """The bot running in this event loop, startable and stoppable like a process."""
+class BotProcess(InLoopBot):
+    """The bot polling the stand-in from this event loop (the `dteam run` code path)."""
+
+    what = "bot (polling)"
 
     def __init__(self, sandbox: BotApiServer, settings: Settings) -> None:
-        self.sandbox, self.settings = sandbox, settings
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+        super().__init__(settings)
+        self.sandbox = sandbox
 
-    async def start(self) -> None:
-        """Starts polling and waits until the bot asked for updates."""
-        self._stop, ready = asyncio.Event(), asyncio.Event()
-        self._task = asyncio.create_task(run_polling(self.settings, self._stop, ready))
-        waiter = asyncio.create_task(ready.wait())
-        await asyncio.wait({self._task, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
-        if self._task.done():
-            waiter.cancel()
-            self._task.result()  # raises what stopped the bot
-            raise RuntimeError("bot stopped while starting")
-        if not ready.is_set():
-            waiter.cancel()
-            raise TimeoutError("bot did not start polling")
-
-    async def stop(self) -> None:
-        """Stops the bot gracefully."""
-        if self._task is None:
-            return
-        self._stop.set()
-        await asyncio.wait_for(self._task, 30)
-        self._task = None
-
-    async def crash(self) -> None:
-        """Cancels the bot mid-flight, as close to a kill as one event loop allows."""
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+    def _main(self, stop: asyncio.Event, ready: asyncio.Event) -> Coroutine[Any, Any, None]:
+        return run_polling(self.settings, stop, ready)
 
 
 def progress(message: StoredMessage) -> tuple[int, int] | None:
