@@ -22,18 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy.orm import Session
 
 import storage.database
-from storage.database import Database
-from storage.migrate import migrate
 from storage.models import ProcessedUpdate
+from tests.support.database import opened
 
 
 async def commits_per_second(path: Path, synchronous: str, commits: int) -> float:
     """Returns commits/s for a fresh database file with the given PRAGMA synchronous."""
     storage.database.SQLITE_SYNCHRONOUS = synchronous  # read when a connection is opened
-    db = Database(f"sqlite+aiosqlite:///{path}")
-    try:
-        await migrate(db)
-
+    async with opened(f"sqlite+aiosqlite:///{path}", migrated=True) as db:
         started = time.perf_counter()
         for i in range(commits):
 
@@ -42,8 +38,6 @@ async def commits_per_second(path: Path, synchronous: str, commits: int) -> floa
 
             await db.write_sync(write)
         return commits / (time.perf_counter() - started)
-    finally:
-        await db.dispose()
 
 
 async def main() -> None:

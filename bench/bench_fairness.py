@@ -43,10 +43,11 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_journey import _cpu_seconds, _spawn, _stop  # noqa: E402
+from bench.bench_journey import _cpu_seconds, _spawn  # noqa: E402
 from sandbox.server import BotApiServer  # noqa: E402
 from tests.e2e.harness import BOT_USERNAME, TOKEN  # noqa: E402
-from tests.e2e.webhook_harness import free_port  # noqa: E402
+from tests.support.bots import stop_process  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 FLOODER = 8000
 RATE = 100.0  # flood updates per second
@@ -272,7 +273,7 @@ async def _mode(webhook: bool, rounds: int, others: int) -> None:
             dropped = await _metric(port, "dteam_updates_dropped_total")
         finally:
             await flooder.stop()
-            await _stop(bot)
+            await stop_process(bot)
     answered = len(sandbox.messages(FLOODER))
     await sandbox.stop()
     gc.callbacks.remove(pauses)

@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_live import GROUP, MOD, _finish_all  # noqa: E402
 from sandbox.models import StoredMessage  # noqa: E402
 from sandbox.server import BotApiServer  # noqa: E402
-from storage.database import Database  # noqa: E402
 from tests.e2e.harness import BOT_USERNAME, TOKEN, BotProcess, make_settings  # noqa: E402
 from tests.e2e.websession import make_group, open_session  # noqa: E402
+from tests.support.database import opened  # noqa: E402
 
 ROUND = 30.0  # seconds: /summary and /close at once, /reopen half-way, then the next round
 COMMANDS: list[tuple[str, Callable[[StoredMessage], bool]]] = [
@@ -63,26 +63,25 @@ async def _scene(n: int, rounds: int) -> tuple[dict[str, list[float]], int]:
             sandbox, make_settings(sandbox.root, url, throttle=True, live_interval=1.0)
         )
         await bot.start()
-        db = Database(url)
         try:
-            sandbox.set_limits(enabled=True)
-            await open_session(sandbox, MOD, GROUP, "Benchmark")
-            await asyncio.sleep(12)  # the session post's burst has drained
-            mark = sandbox.mark()
-            crowd = asyncio.create_task(_finish_all(db, GROUP, n, rounds * ROUND))
-            await asyncio.sleep(3.0)  # the crowd is finishing; the live message is busy
-            for _ in range(rounds):
-                began = time.monotonic()
-                # As in the workshop that filed the issue: /close right after /summary.
-                for text, done in COMMANDS[:2]:
+            async with opened(url) as db:
+                sandbox.set_limits(enabled=True)
+                await open_session(sandbox, MOD, GROUP, "Benchmark")
+                await asyncio.sleep(12)  # the session post's burst has drained
+                mark = sandbox.mark()
+                crowd = asyncio.create_task(_finish_all(db, GROUP, n, rounds * ROUND))
+                await asyncio.sleep(3.0)  # the crowd is finishing; the live message is busy
+                for _ in range(rounds):
+                    began = time.monotonic()
+                    # As in the workshop that filed the issue: /close right after /summary.
+                    for text, done in COMMANDS[:2]:
+                        latencies[text].append(await _command(sandbox, text, done))
+                    await asyncio.sleep(ROUND / 2 - (time.monotonic() - began))
+                    text, done = COMMANDS[2]
                     latencies[text].append(await _command(sandbox, text, done))
-                await asyncio.sleep(ROUND / 2 - (time.monotonic() - began))
-                text, done = COMMANDS[2]
-                latencies[text].append(await _command(sandbox, text, done))
-                await asyncio.sleep(ROUND - (time.monotonic() - began))
-            await crowd
+                    await asyncio.sleep(ROUND - (time.monotonic() - began))
+                await crowd
         finally:
-            await db.dispose()
             await bot.stop()
     edits = [
         c

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,50 +19,24 @@ sys.path.insert(0, str(ROOT))
 
 from bench.clickthrough import Figures, click_through  # noqa: E402
 from sandbox.server import BotApiServer  # noqa: E402
+from tests.support.bots import spawn, stop_process  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 DTEAM_TOKEN = "111111:dteam-bench-token"
 BARE_TOKEN = "222222:bare-bench-token"
 PRESSES = 16  # consent + 15 questions
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def _spawn(cmd: list[str], env: dict[str, str], ready: str) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        *cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT
-    )
-    assert proc.stdout is not None
-    while True:
-        line = await asyncio.wait_for(proc.stdout.readline(), 60)
-        if not line:
-            raise RuntimeError(f"{cmd[-1]} exited before it was ready")
-        if ready in line.decode(errors="replace"):
-            asyncio.get_running_loop().create_task(_drain(proc))
-            return proc
-
-
-async def _drain(proc: asyncio.subprocess.Process) -> None:
-    """Keeps the child's pipe empty; its log goes to $DTEAM_BENCH_LOG if set."""
-    assert proc.stdout is not None
-    path = os.environ.get("DTEAM_BENCH_LOG")
-    with Path(path or os.devnull).open("ab") as sink:
-        while line := await proc.stdout.readline():
-            sink.write(line)
+    """Starts a bot or the bare bot; its log goes to $DTEAM_BENCH_LOG if set."""
+    log = os.environ.get("DTEAM_BENCH_LOG")
+    return await spawn(cmd, env, ready, log=Path(log) if log else None)
 
 
 def _cpu_seconds(proc: asyncio.subprocess.Process) -> float:
     """CPU time (user + system, all threads) the process has used so far."""
     times = psutil.Process(proc.pid).cpu_times()
     return float(times.user + times.system)
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> None:
-    proc.terminate()
-    await asyncio.wait_for(proc.wait(), 30)
 
 
 async def _bare(
@@ -87,7 +59,7 @@ async def _bare(
     label = f"bare PTB bot ({transport})"
     figures = await click_through(server, BARE_TOKEN, n, label, presses=PRESSES)
     figures.cpu = _cpu_seconds(bare) - cpu
-    await _stop(bare)
+    await stop_process(bare)
     return figures
 
 
@@ -110,7 +82,7 @@ async def _pair(n: int, throttle: bool, database_url: str | None) -> None:
             DTEAM_BOT_TOKEN=DTEAM_TOKEN,
             DTEAM_API_URL=root,
             DTEAM_DATABASE_URL=database_url or f"sqlite+aiosqlite:///{tmp}/bench.sqlite",
-            DTEAM_LISTEN_PORT=str(_free_port()),
+            DTEAM_LISTEN_PORT=str(free_port()),
             DTEAM_LOG_LEVEL="INFO",
             DTEAM_THROTTLE="true" if throttle else "false",
         )
@@ -119,7 +91,7 @@ async def _pair(n: int, throttle: bool, database_url: str | None) -> None:
         cpu = _cpu_seconds(dteam)
         ours = await click_through(server, DTEAM_TOKEN, n, label, presses=PRESSES)
         ours.cpu = _cpu_seconds(dteam) - cpu
-        await _stop(dteam)
+        await stop_process(dteam)
     await server.stop()
     mode = "throttled to Telegram's 30 msg/s" if throttle else "unthrottled (processing capacity)"
     print(f"--- {mode}")

@@ -38,6 +38,7 @@ from storage.runs import finish_run, record_answer, start_run  # noqa: E402
 from storage.workshops import current_workshop, mark_live_dirty  # noqa: E402
 from tests.e2e.harness import BOT_USERNAME, TOKEN, BotProcess, make_settings  # noqa: E402
 from tests.e2e.websession import make_group, open_session, summary_counts  # noqa: E402
+from tests.support.database import opened  # noqa: E402
 from typology.group import disclosed_counts  # noqa: E402
 from typology.questionnaire import load_questionnaire  # noqa: E402
 from typology.scoring import load_model  # noqa: E402
@@ -105,36 +106,35 @@ async def main(n: int = 500, seconds: float = 60.0) -> None:
         url = f"sqlite+aiosqlite:///{tmp}/bench.sqlite"
         bot = BotProcess(sandbox, make_settings(sandbox.root, url, live_interval=1.0))
         await bot.start()
-        db = Database(url)
         try:
-            sandbox.set_limits(enabled=True)
-            await open_session(sandbox, MOD, GROUP, "Benchmark")
-            began = time.monotonic()
-            stamps = await _finish_all(db, GROUP, n, seconds)
-            last = stamps[-1]
-            live = await sandbox.wait_for(
-                lambda m: f"Fertig: {n}" in (m.text or ""), 90, chat_id=GROUP
-            )
-            lag = time.monotonic() - last
-            mark = sandbox.mark()
-            sandbox.send_text(MOD, "/summary", chat_id=GROUP)
-            post = await sandbox.wait_for(
-                lambda m: "Das D-Team" in (m.text or ""), 30, chat_id=GROUP, since=mark
-            )
-            async with db.read() as s:
-                in_order = (
-                    await s.execute(
-                        select(col(Result.main_type))
-                        .join(Run, col(Run.id) == col(Result.run_id))
-                        .order_by(col(Run.finished_at), col(Run.id))
-                    )
-                ).scalars()
-                every = list(in_order)
-            k = bot.settings.privacy_threshold
-            stored = Counter(every)
-            shown = {t.value: c for t, c in disclosed_counts(every, k).items() if c}
+            async with opened(url) as db:
+                sandbox.set_limits(enabled=True)
+                await open_session(sandbox, MOD, GROUP, "Benchmark")
+                began = time.monotonic()
+                stamps = await _finish_all(db, GROUP, n, seconds)
+                last = stamps[-1]
+                live = await sandbox.wait_for(
+                    lambda m: f"Fertig: {n}" in (m.text or ""), 90, chat_id=GROUP
+                )
+                lag = time.monotonic() - last
+                mark = sandbox.mark()
+                sandbox.send_text(MOD, "/summary", chat_id=GROUP)
+                post = await sandbox.wait_for(
+                    lambda m: "Das D-Team" in (m.text or ""), 30, chat_id=GROUP, since=mark
+                )
+                async with db.read() as s:
+                    in_order = (
+                        await s.execute(
+                            select(col(Result.main_type))
+                            .join(Run, col(Run.id) == col(Result.run_id))
+                            .order_by(col(Run.finished_at), col(Run.id))
+                        )
+                    ).scalars()
+                    every = list(in_order)
+                k = bot.settings.privacy_threshold
+                stored = Counter(every)
+                shown = {t.value: c for t, c in disclosed_counts(every, k).items() if c}
         finally:
-            await db.dispose()
             await bot.stop()
     edits = [
         c for c in sandbox.calls_to("editMessageText") if c.chat_id == GROUP and c.status == 200

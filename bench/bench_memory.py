@@ -22,14 +22,16 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from bench.bench_journey import PRESSES, _free_port, _spawn, _stop  # noqa: E402
+from bench.bench_journey import PRESSES, _spawn  # noqa: E402
 from bench.clickthrough import click_through  # noqa: E402
 from bot.demo_crowd import Walker, answer_sheets  # noqa: E402
 from sandbox.server import BotApiServer  # noqa: E402
-from storage.database import Database  # noqa: E402
-from storage.migrate import migrate  # noqa: E402
 from storage.models import Answer, Participant, Result, Run, Workshop  # noqa: E402
 from storage.types import utcnow  # noqa: E402
+from tests.support.bots import stop_process  # noqa: E402
+from tests.support.database import opened  # noqa: E402
+from tests.support.groups import make_group  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 from typology.questionnaire import load_questionnaire  # noqa: E402
 from typology.scoring import load_model  # noqa: E402
 
@@ -44,9 +46,7 @@ async def fill(url: str, n: int) -> None:
     q, model = load_questionnaire(), load_model()
     sheets = answer_sheets(q, n, seed=11)
     now = utcnow()
-    db = Database(url)
-    try:
-        await migrate(db)
+    async with opened(url, migrated=True) as db:
         people: list[dict[str, Any]] = []
         runs, answers, results = [], [], []
         for i, sheet in enumerate(sheets, start=1):
@@ -113,8 +113,6 @@ async def fill(url: str, n: int) -> None:
             ):
                 for start in range(0, len(rows), 5000):
                     await s.execute(insert(model_cls), rows[start : start + 5000])
-    finally:
-        await db.dispose()
 
 
 def _rss(pid: int) -> tuple[float, float]:
@@ -139,7 +137,7 @@ async def _dteam(server: BotApiServer, url: str) -> dict[str, tuple[float, float
         "DTEAM_BOT_TOKEN": TOKEN,
         "DTEAM_API_URL": server.root,
         "DTEAM_DATABASE_URL": url,
-        "DTEAM_LISTEN_PORT": str(_free_port()),
+        "DTEAM_LISTEN_PORT": str(free_port()),
         "DTEAM_THROTTLE": "false",
     }
     proc = await _spawn([sys.executable, "-m", "bot.cli", "run"], env, "polling http")
@@ -158,7 +156,7 @@ async def _dteam(server: BotApiServer, url: str) -> dict[str, tuple[float, float
         stages["/export"] = _rss(proc.pid)
         return stages
     finally:
-        await _stop(proc)
+        await stop_process(proc)
 
 
 async def main(n: int) -> None:
@@ -167,10 +165,15 @@ async def main(n: int) -> None:
     root = await server.start()
     server.add_bot(BARE_TOKEN, username="bare_bot")
     server.add_bot(TOKEN, username="dteam_memory_bot")
-    server.add_group(GROUP, "Großveranstaltung")
-    server.add_user(MODERATOR, "Moderatorin")
-    server.set_member(GROUP, MODERATOR, "creator")
-    server.set_member(GROUP, int(TOKEN.split(":")[0]), "administrator", can_pin_messages=True)
+    make_group(
+        server,
+        GROUP,
+        MODERATOR,
+        bot_id=int(TOKEN.split(":")[0]),
+        title="Großveranstaltung",
+        moderator_name="Moderatorin",
+        can_pin_messages=True,
+    )
     bare = await _spawn(
         [sys.executable, "bench/bare_bot.py", root, BARE_TOKEN, str(PRESSES - 1), "0"],
         dict(os.environ),
@@ -178,7 +181,7 @@ async def main(n: int) -> None:
     )
     await click_through(server, BARE_TOKEN, 5, "bare", presses=PRESSES)
     bare_rss = _rss(bare.pid)
-    await _stop(bare)
+    await stop_process(bare)
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("DTEAM_BENCH_POSTGRES_URL") or f"sqlite+aiosqlite:///{tmp}/m.sqlite"
         started = time.perf_counter()

@@ -21,10 +21,12 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
-from bench.bench_journey import BARE_TOKEN, PRESSES, _bare, _free_port, _spawn, _stop  # noqa: E402
+from bench.bench_journey import BARE_TOKEN, PRESSES, _bare, _spawn  # noqa: E402
 from bench.clickthrough import Figures, click_through  # noqa: E402
 from sandbox.context import Settings as SandboxSettings  # noqa: E402
 from sandbox.server import BotApiServer  # noqa: E402
+from tests.support.bots import stop_process  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 POLL_TOKEN = "333333:dteam-polling-bench"
 HOOK_TOKEN = "444444:dteam-webhook-bench"
@@ -44,7 +46,7 @@ def _env(root: str, token: str, db: str, port: int) -> dict[str, str]:
 
 
 async def _dteam(server: BotApiServer, n: int, *, webhook: bool, database_url: str) -> Figures:
-    port = _free_port()
+    port = free_port()
     token = HOOK_TOKEN if webhook else POLL_TOKEN
     env = _env(server.root, token, database_url, port)
     cmd = [sys.executable, "-m", "bot.cli", "run"]
@@ -56,7 +58,7 @@ async def _dteam(server: BotApiServer, n: int, *, webhook: bool, database_url: s
         label = "D-Team webhook" if webhook else "D-Team polling"
         return await _measured(proc.pid, click_through(server, token, n, label, presses=PRESSES))
     finally:
-        await _stop(proc)
+        await stop_process(proc)
 
 
 async def _measured(pid: int, run: Coroutine[Any, Any, Figures]) -> Figures:

@@ -27,12 +27,11 @@ from handlers.core.context import BROADCAST_RATE, SERVICES_KEY, DTeamContext, Se
 from handlers.timeline.plan import Config, plan
 from handlers.timeline.timed import sweep
 from sandbox.server import BotApiServer
-from storage.database import Database
-from storage.migrate import migrate
 from storage.participants import get_or_create_participant, set_consent
 from storage.runs import start_run
 from storage.schedule import replace_plan, set_timeline
 from storage.workshops import create_workshop
+from tests.support.database import writing
 
 TOKEN = "123456:BENCH-token-for-the-sandbox"
 GROUP, MODERATOR, FIRST_USER = -100900, 9000, 100_000
@@ -49,31 +48,26 @@ async def prepare(sandbox: BotApiServer, url: str, n: int) -> None:
         sandbox.add_user(uid, f"P{uid}")
         sandbox.world.private_chat(sandbox.world.user(uid))
         sandbox.bot_state().started.add(uid)
-    db = Database(url)
-    try:
-        await migrate(db)
-        async with db.write() as s:
-            workshop = await create_workshop(s, chat_id=GROUP, title="Bench", created_by=MODERATOR)
-            assert workshop.id is not None
-            end = START + timedelta(minutes=90)
-            await set_timeline(s, workshop=workshop, starts_at=START, ends_at=end, settings={})
-            items = [(p.kind.value, p.due_at) for p in plan(START, end, Config())]
-            await replace_plan(s, workshop_id=workshop.id, items=items)
-            for uid in range(FIRST_USER, FIRST_USER + n):
-                person = await get_or_create_participant(
-                    s, telegram_id=uid, first_name=None, language="de"
-                )
-                await set_consent(s, participant=person)
-                await start_run(
-                    s,
-                    participant_id=person.id,  # type: ignore[arg-type]
-                    workshop_id=workshop.id,
-                    questionnaire_version="1",
-                    language="de",
-                    first_item="g01",
-                )
-    finally:
-        await db.dispose()
+    async with writing(url, migrated=True) as s:
+        workshop = await create_workshop(s, chat_id=GROUP, title="Bench", created_by=MODERATOR)
+        assert workshop.id is not None
+        end = START + timedelta(minutes=90)
+        await set_timeline(s, workshop=workshop, starts_at=START, ends_at=end, settings={})
+        items = [(p.kind.value, p.due_at) for p in plan(START, end, Config())]
+        await replace_plan(s, workshop_id=workshop.id, items=items)
+        for uid in range(FIRST_USER, FIRST_USER + n):
+            person = await get_or_create_participant(
+                s, telegram_id=uid, first_name=None, language="de"
+            )
+            await set_consent(s, participant=person)
+            await start_run(
+                s,
+                participant_id=person.id,  # type: ignore[arg-type]
+                workshop_id=workshop.id,
+                questionnaire_version="1",
+                language="de",
+                first_item="g01",
+            )
 
 
 async def main(n: int, burst: bool, url: str | None) -> None:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from sandbox.models import StoredMessage
+from sandbox.participants import SimulatedParticipant
 from sandbox.server import BotApiServer
 
 # Callback data both the bare bot and D-Team use (handlers/core/callbacks.py): consent and answer
@@ -62,11 +63,6 @@ class Figures:
         )
 
 
-def _keyboard_message(server: BotApiServer, chat: int, token: str) -> StoredMessage | None:
-    alive = [m for m in server.messages(chat, token) if not m.deleted and m.has_keyboard]
-    return alive[-1] if alive else None
-
-
 async def _one(
     server: BotApiServer,
     token: str,
@@ -76,27 +72,26 @@ async def _one(
     timeout: float,
 ) -> None:
     rng = random.Random(user_id)
-    server.add_user(user_id, f"P{user_id}", language_code="de")
-    mark = begin = server.mark()  # the same users may have met another bot of this run before
-    server.send_text(user_id, "/start", token=token)
-    await server.wait_for(
-        lambda m: m.has_keyboard, timeout, chat_id=user_id, since=mark, token=token
+    person = SimulatedParticipant(
+        server, user_id, f"P{user_id}", "de", timeout=timeout, token=token
     )
+    begin = person.mark  # the same users may have met another bot of this run before
+    await person.start()
+    await person.wait_for_keyboard()
     for _ in range(presses):
-        message = _keyboard_message(server, user_id, token)
+        message = person.keyboard_message()
         if message is None:
             raise RuntimeError(f"participant {user_id} has no button to press")
         forward = [b for b in message.buttons if str(b["callback_data"]).startswith(FORWARD)]
         if not forward:
             raise RuntimeError(f"participant {user_id} has no way forward on {message.body!r}")
         button = rng.choice(forward[:5])
-        mark = server.mark()
         started = time.perf_counter()
-        server.press_button(user_id, message.message_id, button["callback_data"], token=token)
-        await server.wait_for(lambda m: True, timeout, chat_id=user_id, since=mark, token=token)
+        await person.press_data(message, button["callback_data"])
+        await person.wait_for(lambda m: True)
         figures.latencies.append(time.perf_counter() - started)
         figures.presses += 1
-    await server.wait_for(finished, timeout, chat_id=user_id, since=begin, token=token)
+    await person.wait_for(finished, since=begin)
 
 
 async def click_through(

@@ -1,5 +1,8 @@
 """Simulated participants for the demo, fault suite and benchmarks: they tap like people do.
 
+Each drives its chat through sandbox/participants.py's SimulatedParticipant; what is here is
+how a person walks through D-Team.
+
 A `Walker` joins through the deep link, consents and answers from a fixed answer sheet, acting
 on whatever the bot shows (welcome, resume offer, question). When the bot does not react within
 `patience` seconds (it crashed, an update was lost) it taps the same button again, or sends
@@ -13,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from sandbox.models import StoredMessage
+from sandbox.participants import SimulatedParticipant
 from sandbox.server import BotApiServer
 from typology.questionnaire import SKIP, Questionnaire
 from typology.synthetic import generate_matrix
@@ -58,30 +62,22 @@ class Walker:
     latencies: list[float] = field(default_factory=list)
     _query: str | None = None
     _last: tuple[int, str] | None = None
+    chat: SimulatedParticipant = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.user_id not in self.server.world.users:
-            self.server.add_user(self.user_id, f"P{self.user_id}", self.language)
-
-    def _keyboard(self, since: int | None) -> StoredMessage | None:
-        return self.server.find(
-            lambda m: m.has_keyboard and not m.deleted,
-            chat_id=self.user_id,
-            since=since,
-            token=self.token,
+        self.chat = SimulatedParticipant(
+            self.server, self.user_id, f"P{self.user_id}", self.language, token=self.token
         )
 
-    def _start(self) -> None:
+    async def _start(self) -> None:
         self._query, self._last = None, None
-        self.server.send_text(self.user_id, f"/start {self.code}", token=self.token)
+        await self.chat.start(self.code)
 
-    def _press(self, message: StoredMessage, data: str) -> None:
+    async def _press(self, message: StoredMessage, data: str) -> None:
         self._last = (message.message_id, data)
-        self._query = self.server.press_button(
-            self.user_id, message.message_id, data, token=self.token
-        )
+        self._query = (await self.chat.press_data(message, data)).query_id
 
-    def _act(self, message: StoredMessage) -> bool:
+    async def _act(self, message: StoredMessage) -> bool:
         """Taps what the message asks for; returns False when there is nothing to tap."""
         kinds = _prefixes(message)
         if "s" in kinds:  # the profile card with its share button: finished
@@ -92,12 +88,12 @@ class Walker:
             parts = data.split(":")
             if parts[0] == "a" and len(parts) == 4 and self.sheet.get(parts[2]) == parts[3]:
                 self.pressed[parts[2]] = parts[3]
-                self._press(message, data)
+                await self._press(message, data)
                 return True
         for prefix in ("r", "c"):  # resume offer, welcome with consent
             for button in message.buttons:
                 if str(button.get("callback_data", "")).split(":")[0] == prefix:
-                    self._press(message, str(button["callback_data"]))
+                    await self._press(message, str(button["callback_data"]))
                     return True
         return False
 
@@ -119,39 +115,39 @@ class Walker:
         )
         return told is not None
 
-    def _retry(self) -> None:
+    async def _retry(self) -> None:
         """Taps again after the bot stayed silent: the same button, else /start."""
         self.retries += 1
         if self._run_over():  # a re-tap after a crash: the run was completed before
             self.done = True
             return
-        current = self._keyboard(None)
-        if current is not None and self._act(current):
+        current = self.chat.find_keyboard()
+        if current is not None and await self._act(current):
             return
         if self._answered_all():  # "thanks" shown, the result never came: the run is stored
             self.done = True
             return
-        self._start()
+        await self._start()
 
     async def walk(self) -> None:
         """Joins, consents and answers until the result card (or a stored, silent finish)."""
         notifier = self.server.world.notifier
         end = time.monotonic() + self.deadline
         mark = self.server.mark()
-        self._start()
+        await self._start()
         quiet_since = time.monotonic()
         tapped = time.perf_counter()
         while not self.done:
-            message = self._keyboard(mark)
+            message = self.chat.find_keyboard(mark)
             if message is not None:
                 mark = self.server.mark()
                 self.latencies.append(time.perf_counter() - tapped)
-                if self._act(message):
+                if await self._act(message):
                     tapped, quiet_since = time.perf_counter(), time.monotonic()
                     continue
             if self._told_to_retry(mark):
                 mark = self.server.mark()
-                self._retry()
+                await self._retry()
                 quiet_since = time.monotonic()
                 continue
             now = time.monotonic()
@@ -159,7 +155,7 @@ class Walker:
                 raise TimeoutError(f"participant {self.user_id} did not finish in time")
             if now - quiet_since >= self.patience:
                 mark = self.server.mark()
-                self._retry()
+                await self._retry()
                 quiet_since = time.monotonic()
                 continue
             await notifier.wait(min(self.patience - (now - quiet_since), end - now) + 0.01)

@@ -1,4 +1,8 @@
-"""Simulated participants that talk to the bot only through the sandbox's Python API."""
+"""Simulated participants that talk to the bot only through the sandbox's Python API.
+
+The one driver of a person in a private chat with a bot: the end-to-end tests, the fault
+suite, the offline demo and the benchmarks build what they know of D-Team on top of it.
+"""
 
 from __future__ import annotations
 
@@ -85,6 +89,42 @@ class SimulatedParticipant:
         shown = [m for m in self.messages() if m.has_keyboard and not m.deleted]
         return max(shown, key=lambda m: m.seq) if shown else None
 
+    @property
+    def mark(self) -> int:
+        """The stand-in's sequence number just before this participant's last action."""
+        return self._mark
+
+    def find_keyboard(self, since: int | None = None) -> StoredMessage | None:
+        """The bot's most recently changed message here with a keyboard (changed after since)."""
+        return self.server.find(
+            lambda m: m.has_keyboard and not m.deleted,
+            chat_id=self.chat_id,
+            since=since,
+            token=self.token,
+        )
+
+    async def wait_for(
+        self,
+        predicate: Callable[[StoredMessage], bool],
+        timeout: float | None = None,  # noqa: ASYNC109
+        *,
+        since: int | None = None,
+    ) -> StoredMessage:
+        """Wait for a bot message here matching ``predicate``, since our last action by default."""
+        return await self.server.wait_for(
+            predicate,
+            self.timeout if timeout is None else timeout,
+            chat_id=self.chat_id,
+            since=self._mark if since is None else since,
+            token=self.token,
+        )
+
+    async def wait_for_answer(self, press: Press, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Wait until the bot answered the callback query of ``press`` (the spinner stops)."""
+        await self.server.wait_for_answer(
+            press.query_id, self.timeout if timeout is None else timeout, token=self.token
+        )
+
     async def wait_for_keyboard(self, timeout: float | None = None) -> StoredMessage:  # noqa: ASYNC109
         """Wait for a bot message with an inline keyboard that changed since our last action."""
         return await self.server.wait_for(
@@ -117,6 +157,16 @@ class SimulatedParticipant:
             elif match in (button.get("text"), button.get("callback_data")):
                 return await self._press(target, button)
         raise LookupError(f"no button {match!r} on message {target.message_id}: {target.buttons}")
+
+    async def press_data(self, message: StoredMessage, data: str) -> Press:
+        """Press the button with callback data ``data`` on ``message``, as the bot sent it.
+
+        The stand-in checks that the message shows that button now (ValueError if not).
+        """
+        shown = next((b for b in message.buttons if b.get("callback_data") == data), None)
+        return await self._press(
+            message, {"text": shown["text"] if shown else "", "callback_data": data}
+        )
 
     async def _press(self, message: StoredMessage, button: Button) -> Press:
         await self._think()

@@ -10,6 +10,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from storage.database import Database
+from tests.support.database import opened
+
 POSTGRES_URL_VAR = "DTEAM_TEST_POSTGRES_URL"
 
 # As `dteam` does at start-up: PTB's RetryAfter.retry_after becomes a timedelta (no warning).
@@ -49,6 +52,13 @@ def postgres_url() -> str:
 def sqlite_url(tmp_path: Path) -> str:
     """A URL for a fresh SQLite file in the test's temporary directory."""
     return f"sqlite+aiosqlite:///{tmp_path / 'dteam.sqlite'}"
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """The database at database_url, migrated to head, disposed of after the test."""
+    async with opened(database_url, migrated=True) as database:
+        yield database
 
 
 def _with_database(url: str, name: str, *, driver: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -18,6 +17,7 @@ from telegram.ext import AIORateLimiter
 from bot.extbot import is_loopback, make_bot
 from bot.http import AiohttpRequest
 from sandbox.server import BotApiServer
+from tests.support.ports import free_port
 
 TOKEN = "123456:TEST-token_http"
 USER = 4242
@@ -104,9 +104,7 @@ async def test_a_full_pool_times_out_instead_of_waiting_forever(server: BotApiSe
 
 
 async def test_no_server_is_a_network_error() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     # Nothing listens on the port any more: the connection is refused.
     bot = _bot(f"http://127.0.0.1:{port}")
     with pytest.raises(NetworkError) as caught:
@@ -173,9 +171,7 @@ async def test_a_bot_api_on_this_machine_is_reached_without_the_proxy(
     server: BotApiServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No proxy can reach the stand-in on loopback: make_bot goes there directly."""
-    with socket.socket() as sock:  # a port where nothing listens: a proxy that is not there
-        sock.bind(("127.0.0.1", 0))
-        dead = sock.getsockname()[1]
+    dead = free_port()  # a port where nothing listens: a proxy that is not there
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")

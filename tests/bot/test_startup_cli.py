@@ -25,8 +25,8 @@ import asyncpg
 import pytest
 
 from sandbox.server import BotApiServer
-from storage.database import Database
-from storage.migrate import migrate
+from tests.support.database import opened
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "424242:startup-cli-token"
@@ -241,15 +241,9 @@ async def test_api_url_that_is_no_bot_api_is_one_line(api: BotApiServer, tmp_pat
 # --- the machine or a service is not ready: one line, exit 1 ---------------------------------
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_bot_api_unreachable_is_one_line(api: BotApiServer, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/dteam.sqlite"
-    dead = f"http://127.0.0.1:{_closed_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     done = await _dteam_run(_env(api, url, DTEAM_API_URL=dead), tmp_path)
     assert done.code == ENVIRONMENT
     assert dead in done.line
@@ -257,7 +251,7 @@ async def test_bot_api_unreachable_is_one_line(api: BotApiServer, tmp_path: Path
 
 
 async def test_database_unreachable_is_one_line(api: BotApiServer, tmp_path: Path) -> None:
-    port = _closed_port()
+    port = free_port()
     done = await _dteam_run(_env(api, f"postgres://dteam@127.0.0.1:{port}/dteam"), tmp_path)
     assert done.code == ENVIRONMENT
     assert f"127.0.0.1:{port}" in done.line
@@ -336,9 +330,8 @@ def _read_only_folder(folder: Path) -> Path:
 
 async def test_read_only_sqlite_file_is_one_line(api: BotApiServer, tmp_path: Path) -> None:
     path = tmp_path / "dteam.sqlite"
-    db = Database(f"sqlite:///{path}")
-    await migrate(db)  # a database with the schema: the bot would start and fail at each tap
-    await db.dispose()
+    async with opened(f"sqlite:///{path}", migrated=True):
+        pass  # a database with the schema: the bot would start and fail at each tap
     _read_only_files(tmp_path)
     done = await _dteam_run(_env(api, f"sqlite:///{path}"), tmp_path, unprivileged=True)
     assert done.code == ENVIRONMENT

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.runner import run_polling
 from bot.settings import Settings, load_settings
 from sandbox.models import StoredMessage
+from sandbox.participants import SimulatedParticipant
 from sandbox.server import BotApiServer
+from tests.support.bots import InLoopBot
 
 TOKEN = "123456:TEST-token-for-the-sandbox"
 BOT_USERNAME = "dteam_test_bot"
@@ -36,44 +38,17 @@ def make_settings(root: str, database_url: str, **overrides: object) -> Settings
     return load_settings(None, **values)
 
 
-class BotProcess:
-    """The bot running in this event loop, startable and stoppable like a process."""
+class BotProcess(InLoopBot):
+    """The bot polling the stand-in from this event loop (the `dteam run` code path)."""
+
+    what = "bot (polling)"
 
     def __init__(self, sandbox: BotApiServer, settings: Settings) -> None:
-        self.sandbox, self.settings = sandbox, settings
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+        super().__init__(settings)
+        self.sandbox = sandbox
 
-    async def start(self) -> None:
-        """Starts polling and waits until the bot asked for updates."""
-        self._stop, ready = asyncio.Event(), asyncio.Event()
-        self._task = asyncio.create_task(run_polling(self.settings, self._stop, ready))
-        waiter = asyncio.create_task(ready.wait())
-        await asyncio.wait({self._task, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
-        if self._task.done():
-            waiter.cancel()
-            self._task.result()  # raises what stopped the bot
-            raise RuntimeError("bot stopped while starting")
-        if not ready.is_set():
-            waiter.cancel()
-            raise TimeoutError("bot did not start polling")
-
-    async def stop(self) -> None:
-        """Stops the bot gracefully."""
-        if self._task is None:
-            return
-        self._stop.set()
-        await asyncio.wait_for(self._task, 30)
-        self._task = None
-
-    async def crash(self) -> None:
-        """Cancels the bot mid-flight, as close to a kill as one event loop allows."""
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+    def _main(self, stop: asyncio.Event, ready: asyncio.Event) -> Coroutine[Any, Any, None]:
+        return run_polling(self.settings, stop, ready)
 
 
 def progress(message: StoredMessage) -> tuple[int, int] | None:
@@ -97,7 +72,11 @@ def first_option(_item: str, buttons: list[dict[str, str]]) -> dict[str, str]:
 
 @dataclass
 class Person:
-    """A simulated participant who knows how this bot asks its questions."""
+    """A simulated participant who knows how this bot asks its questions.
+
+    What any person in a chat does (send, press, wait for the bot) is sandbox/participants.py's
+    SimulatedParticipant; this adds what D-Team shows: consent, numbered questions, the card.
+    """
 
     sandbox: BotApiServer
     user_id: int
@@ -105,37 +84,37 @@ class Person:
     language: str = "de"
     pressed: dict[str, str] = field(default_factory=dict)
     timeout: float = 20.0
+    chat: SimulatedParticipant = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # Registered anew even if known: a test may bring the same person back with another
+        # name or language.
         self.sandbox.add_user(self.user_id, self.first_name, language_code=self.language)
+        self.chat = SimulatedParticipant(
+            self.sandbox, self.user_id, self.first_name, self.language, timeout=self.timeout
+        )
 
     async def say(self, text: str) -> StoredMessage:
         """Sends text and waits for the bot's next message to this person."""
-        mark = self.sandbox.mark()
-        self.sandbox.send_text(self.user_id, text)
-        return await self.sandbox.wait_for(
-            lambda m: True, self.timeout, chat_id=self.user_id, since=mark
-        )
+        await self.chat.say(text)
+        return await self.chat.wait_for(lambda m: True, self.timeout)
 
     async def press(self, message: StoredMessage, data: str) -> str:
         """Presses a button; returns the callback query id after the bot answered it."""
-        query = self.sandbox.press_button(self.user_id, message.message_id, data)
-        await self.sandbox.wait_for_answer(query, self.timeout)
-        return query
+        press = await self.chat.press_data(message, data)
+        await self.chat.wait_for_answer(press, self.timeout)
+        return press.query_id
 
     async def press_and_wait(
         self, message: StoredMessage, data: str, predicate: Callable[[StoredMessage], bool]
     ) -> StoredMessage:
         """Presses a button and waits for a bot message matching predicate."""
-        mark = self.sandbox.mark()
-        self.sandbox.press_button(self.user_id, message.message_id, data)
-        return await self.sandbox.wait_for(
-            predicate, self.timeout, chat_id=self.user_id, since=mark
-        )
+        await self.chat.press_data(message, data)
+        return await self.chat.wait_for(predicate, self.timeout)
 
     def question(self) -> StoredMessage | None:
         """Returns the bot's current question message to this person, if any."""
-        for message in reversed(self.sandbox.messages(self.user_id)):
+        for message in reversed(self.chat.messages()):
             if not message.deleted and progress(message) and answer_buttons(message):
                 return message
         return None
@@ -156,13 +135,8 @@ class Person:
             item = buttons[0]["callback_data"].split(":")[2]
             pick = choose(item, buttons)
             self.pressed[item] = pick["callback_data"].split(":")[3]
-            mark = self.sandbox.mark()
-            self.sandbox.press_button(self.user_id, current.message_id, pick["callback_data"])
-            current = await self.sandbox.wait_for(
-                lambda m: _is_question(m) or _is_card(m),
-                self.timeout,
-                chat_id=self.user_id,
-                since=mark,
+            current = await self.press_and_wait(
+                current, pick["callback_data"], lambda m: _is_question(m) or _is_card(m)
             )
             if _is_card(current):
                 return current

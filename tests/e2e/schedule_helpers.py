@@ -19,13 +19,13 @@ from bot.settings import Settings
 from handlers.core.context import DTeamContext
 from handlers.timeline.timed import sweep
 from sandbox.server import BotApiServer
-from storage.database import Database
-from storage.migrate import migrate
 from storage.models import ScheduledMessage, Workshop
 from storage.participants import get_or_create_participant, set_consent
 from storage.runs import start_run
 from storage.workshops import create_workshop
 from tests.e2e.harness import TOKEN
+from tests.support.database import reading, writing
+from tests.support.groups import make_group
 
 GROUP = -100777
 MODERATOR = 9001
@@ -83,54 +83,47 @@ async def run_sweep(app: App) -> int:
 
 def add_group(sandbox: BotApiServer) -> None:
     """Creates the workshop group with the moderator as admin and the bot as member."""
-    sandbox.add_user(MODERATOR, "Mo")
-    sandbox.add_group(GROUP, "Rathaus")
-    sandbox.set_member(GROUP, MODERATOR, "administrator")
-    sandbox.set_member(GROUP, BOT_ID, "member")
+    make_group(
+        sandbox,
+        GROUP,
+        MODERATOR,
+        bot_id=BOT_ID,
+        title="Rathaus",
+        moderator_name="Mo",
+        moderator_status="administrator",
+        bot_status="member",
+    )
 
 
 async def make_workshop(database_url: str, title: str = "Rathaus Nord") -> Workshop:
     """Opens a workshop in the group directly in the database (as /session would)."""
-    db = Database(database_url)
-    try:
-        await migrate(db)
-        async with db.write() as session:
-            return await create_workshop(session, chat_id=GROUP, title=title, created_by=MODERATOR)
-    finally:
-        await db.dispose()
+    async with writing(database_url, migrated=True) as session:
+        return await create_workshop(session, chat_id=GROUP, title=title, created_by=MODERATOR)
 
 
 async def add_joined(database_url: str, workshop_id: int, user_ids: list[int]) -> None:
     """Creates consenting participants with a run in the workshop (fast path for many)."""
-    db = Database(database_url)
-    try:
-        async with db.write() as session:
-            for uid in user_ids:
-                person = await get_or_create_participant(
-                    session, telegram_id=uid, first_name=f"P{uid}", language="de"
-                )
-                await set_consent(session, participant=person)
-                await start_run(
-                    session,
-                    participant_id=person.id,  # type: ignore[arg-type]
-                    workshop_id=workshop_id,
-                    questionnaire_version="1",
-                    language="de",
-                    first_item="g01",
-                )
-    finally:
-        await db.dispose()
+    async with writing(database_url) as session:
+        for uid in user_ids:
+            person = await get_or_create_participant(
+                session, telegram_id=uid, first_name=f"P{uid}", language="de"
+            )
+            await set_consent(session, participant=person)
+            await start_run(
+                session,
+                participant_id=person.id,  # type: ignore[arg-type]
+                workshop_id=workshop_id,
+                questionnaire_version="1",
+                language="de",
+                first_item="g01",
+            )
 
 
 async def rows(database_url: str) -> dict[str, ScheduledMessage]:
     """Returns the scheduled rows by kind."""
-    db = Database(database_url)
-    try:
-        async with db.read() as session:
-            res = await session.execute(select(ScheduledMessage))
-            return {r.kind: r for r in res.scalars()}
-    finally:
-        await db.dispose()
+    async with reading(database_url) as session:
+        res = await session.execute(select(ScheduledMessage))
+        return {r.kind: r for r in res.scalars()}
 
 
 def texts_to(sandbox: BotApiServer, chat_id: int) -> list[str]:

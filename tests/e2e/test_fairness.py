@@ -16,8 +16,9 @@ import pytest
 
 from sandbox.server import BotApiServer
 from tests.e2e.harness import BotProcess, make_settings
-from tests.e2e.webhook_harness import WebhookProcess, free_port, webhook_settings
+from tests.e2e.webhook_harness import WebhookProcess, webhook_settings
 from tests.e2e.websession import make_group
+from tests.support.ports import free_port
 
 FLOODER, BYSTANDER, MODERATOR = 7001, 7002, 7003
 SPAMMERS = (7101, 7102, 7103, 7104)

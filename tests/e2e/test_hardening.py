@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Participant
 from tests.e2e.harness import BotProcess, Person, make_settings
 from tests.e2e.websession import command, finish, make_group, open_session
+from tests.support.database import reading
 
 GROUP, MODERATOR = -8401, 8401
 PIA, OTTO = 8411, 8412
@@ -24,13 +24,9 @@ INT4 = str(2**31)  # past PostgreSQL's INTEGER: asyncpg refuses it (a DBAPIError
 
 async def participants(bot: BotProcess) -> int:
     """Returns how many participant rows the database holds."""
-    db = Database(bot.settings.database_url)
-    try:
-        async with db.read() as s:
-            count = select(func.count()).select_from(Participant)
-            return int((await s.execute(count)).scalar_one())
-    finally:
-        await db.dispose()
+    async with reading(bot.settings.database_url) as s:
+        count = select(func.count()).select_from(Participant)
+        return int((await s.execute(count)).scalar_one())
 
 
 def not_live(message: StoredMessage) -> bool:

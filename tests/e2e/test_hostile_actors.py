@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Participant, Run, Workshop
 from tests.e2e.harness import BotProcess, Person, make_settings
 from tests.e2e.websession import (
@@ -22,6 +21,7 @@ from tests.e2e.websession import (
     result_type,
     wait_live,
 )
+from tests.support.database import reading
 
 GROUP, MODERATOR = -8001, 8001
 FOREIGN_GROUP, FOREIGN_ADMIN = -8002, 8301
@@ -59,21 +59,17 @@ Snapshot = tuple[list[tuple[int | None, str, str | None]], int, int, Counter[int
 
 async def snapshot(bot: BotProcess) -> Snapshot:
     """Workshops (id, status, title), participants, newest run id, finished runs per workshop."""
-    db = Database(bot.settings.database_url)
-    try:
-        async with db.read() as s:
-            rows = await s.execute(select(Workshop).order_by(col(Workshop.id)))
-            workshops: list[tuple[int | None, str, str | None]] = [
-                (w.id, w.status, w.title) for w in rows.scalars()
-            ]
-            count = select(func.count()).select_from(Participant)
-            participants = int((await s.execute(count)).scalar_one())
-            newest = (await s.execute(select(func.max(Run.id)))).scalar_one()
-            done = select(col(Run.workshop_id)).where(col(Run.status) == "finished")
-            finished = Counter((await s.execute(done)).scalars().all())
-            return workshops, participants, int(newest or 0), finished
-    finally:
-        await db.dispose()
+    async with reading(bot.settings.database_url) as s:
+        rows = await s.execute(select(Workshop).order_by(col(Workshop.id)))
+        workshops: list[tuple[int | None, str, str | None]] = [
+            (w.id, w.status, w.title) for w in rows.scalars()
+        ]
+        count = select(func.count()).select_from(Participant)
+        participants = int((await s.execute(count)).scalar_one())
+        newest = (await s.execute(select(func.max(Run.id)))).scalar_one()
+        done = select(col(Run.workshop_id)).where(col(Run.status) == "finished")
+        finished = Counter((await s.execute(done)).scalars().all())
+        return workshops, participants, int(newest or 0), finished
 
 
 @pytest.mark.timeout(240)

@@ -6,36 +6,32 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Participant, Run
 from storage.runs import get_answers
 from tests.e2e.harness import BotProcess, Person, answer_buttons, progress
+from tests.support.database import reading
 from typology.questionnaire import load_questionnaire
 
 
 async def stored_answers(bot: BotProcess, user_id: int) -> dict[str, str]:
-    db = Database(bot.settings.database_url)
-    try:
-        async with db.read() as s:
-            person = (
-                await s.execute(select(Participant).where(col(Participant.telegram_id) == user_id))
-            ).scalar_one()
-            run = (
-                (
-                    await s.execute(
-                        select(Run)
-                        .where(col(Run.participant_id) == person.id)
-                        .order_by(col(Run.id).desc())
-                    )
+    async with reading(bot.settings.database_url) as s:
+        person = (
+            await s.execute(select(Participant).where(col(Participant.telegram_id) == user_id))
+        ).scalar_one()
+        run = (
+            (
+                await s.execute(
+                    select(Run)
+                    .where(col(Run.participant_id) == person.id)
+                    .order_by(col(Run.id).desc())
                 )
-                .scalars()
-                .first()
             )
-            assert run is not None
-            assert run.id is not None
-            return await get_answers(s, run_id=run.id)
-    finally:
-        await db.dispose()
+            .scalars()
+            .first()
+        )
+        assert run is not None
+        assert run.id is not None
+        return await get_answers(s, run_id=run.id)
 
 
 async def test_full_run_gives_result_chart_and_card(

@@ -10,19 +10,15 @@ from sqlalchemy import func, select
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
 from sandbox.state import CallRecord
-from storage.database import Database
 from storage.models import Answer, Participant, Run
 from tests.e2e.harness import BotProcess, Person, answer_buttons, make_settings, progress
 from tests.e2e.test_journey import stored_answers
+from tests.support.database import opened, reading
 
 
 async def _count(bot: BotProcess, table: type) -> int:
-    db = Database(bot.settings.database_url)
-    try:
-        async with db.read() as s:
-            return (await s.execute(select(func.count()).select_from(table))).scalar_one()
-    finally:
-        await db.dispose()
+    async with reading(bot.settings.database_url) as s:
+        return (await s.execute(select(func.count()).select_from(table))).scalar_one()
 
 
 def _shown_calls(sandbox: BotApiServer) -> list[CallRecord]:
@@ -173,16 +169,13 @@ async def test_user_who_blocked_the_bot_is_marked_and_left_alone(
     data = answer_buttons(q)[0]["callback_data"]
     query = sandbox.press_button(lea.user_id, q.message_id, data)
     await sandbox.wait_for_answer(query)
-    db = Database(bot.settings.database_url)
-    try:
+    async with opened(bot.settings.database_url) as db:
         for _ in range(100):
             async with db.read() as s:
                 person = (await s.execute(select(Participant))).scalar_one()
             if person.blocked_at is not None:
                 break
             await asyncio.sleep(0.05)
-    finally:
-        await db.dispose()
     assert person.blocked_at is not None
     assert await stored_answers(bot, lea.user_id) == {data.split(":")[2]: data.split(":")[3]}
 

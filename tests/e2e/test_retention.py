@@ -7,7 +7,6 @@ every table and looks for the participants' Telegram ids and first names.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,13 +55,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 def settings(sandbox: BotApiServer, database_url: str) -> Settings:
     add_group(sandbox)
     return make_settings(sandbox.root, database_url, moderators=str(MODERATOR))
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 def services_of(app: Any) -> Services:

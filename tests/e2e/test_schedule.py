@@ -13,7 +13,6 @@ from sqlmodel import SQLModel, col
 import bot.scheduler
 from bot.settings import Settings
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Answer, Participant, Result, Run, Workshop
 from tests.e2e.harness import Person, make_settings
 from tests.e2e.schedule_helpers import (
@@ -32,6 +31,7 @@ from tests.e2e.schedule_helpers import (
     run_sweep,
     texts_to,
 )
+from tests.support.database import reading
 
 
 @pytest.fixture
@@ -99,19 +99,15 @@ async def test_whole_timeline_fires_in_order(
     done = await rows(database_url)
     assert {r.status for r in done.values()} == {"sent"}
     assert (done["purge"].detail or "").startswith("deleted 2 runs")
-    db = Database(database_url)
-    try:
-        async with db.read() as s:
-            ws = await s.get(Workshop, workshop.id)
-            assert ws is not None
-            assert ws.status == "closed"
-            assert ws.purged_at is not None
-            assert ws.aggregate is not None
-            assert ws.aggregate["n"] == 1
-            assert await rows_in(s, Run) == 0
-            assert await rows_in(s, Answer) == 0
-    finally:
-        await db.dispose()
+    async with reading(database_url) as s:
+        ws = await s.get(Workshop, workshop.id)
+        assert ws is not None
+        assert ws.status == "closed"
+        assert ws.purged_at is not None
+        assert ws.aggregate is not None
+        assert ws.aggregate["n"] == 1
+        assert await rows_in(s, Run) == 0
+        assert await rows_in(s, Answer) == 0
 
 
 async def test_restart_between_scheduling_and_firing(
@@ -261,15 +257,11 @@ async def test_opting_out_with_one_tap_and_back_on(
             lambda m: "eingeschaltet" in (m.text or ""), 10, chat_id=ada.user_id, since=mark
         )
         assert "eingeschaltet" in (answer.text or "")
-    db = Database(database_url)
-    try:
-        async with db.read() as s:
-            person = (
-                await s.execute(select(Participant).where(col(Participant.telegram_id) == 2301))
-            ).scalar_one()
-            assert person.reminders is True
-    finally:
-        await db.dispose()
+    async with reading(database_url) as s:
+        person = (
+            await s.execute(select(Participant).where(col(Participant.telegram_id) == 2301))
+        ).scalar_one()
+        assert person.reminders is True
 
 
 async def test_blocked_participant_is_not_messaged_again(
@@ -316,18 +308,14 @@ async def test_retention_deletes_raw_answers_but_keeps_the_aggregate(
         assert any(m.photo is not None for m in sandbox.messages(GROUP))  # with its chart
         clock.set(END + timedelta(days=7))
         await run_sweep(app)
-    db = Database(database_url)
-    try:
-        async with db.read() as s:
-            ws = await s.get(Workshop, workshop.id)
-            assert ws is not None
-            assert ws.aggregate is not None
-            assert ws.aggregate["n"] == 4
-            # the composition kept is the disclosed one: the first 3 finishers (k = 3)
-            assert ws.aggregate["counted"] == 3
-            assert sum(ws.aggregate["counts"].values()) == 3
-            for table in (Run, Answer, Result):
-                assert await rows_in(s, table) == 0
-            assert await rows_in(s, Participant) == 4
-    finally:
-        await db.dispose()
+    async with reading(database_url) as s:
+        ws = await s.get(Workshop, workshop.id)
+        assert ws is not None
+        assert ws.aggregate is not None
+        assert ws.aggregate["n"] == 4
+        # the composition kept is the disclosed one: the first 3 finishers (k = 3)
+        assert ws.aggregate["counted"] == 3
+        assert sum(ws.aggregate["counts"].values()) == 3
+        for table in (Run, Answer, Result):
+            assert await rows_in(s, table) == 0
+        assert await rows_in(s, Participant) == 4

@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from bot.settings import Settings
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Workshop
 from tests.e2e.harness import Person, make_settings
 from tests.e2e.schedule_helpers import (
@@ -26,6 +25,7 @@ from tests.e2e.schedule_helpers import (
     rows,
     run_sweep,
 )
+from tests.support.database import reading, writing
 
 
 @pytest.fixture
@@ -40,23 +40,15 @@ def settings(sandbox: BotApiServer, database_url: str) -> Settings:
 
 
 async def status_of(database_url: str, workshop_id: int) -> str:
-    db = Database(database_url)
-    try:
-        async with db.read() as session:
-            workshop = await session.get(Workshop, workshop_id)
-            assert workshop is not None
-            return workshop.status
-    finally:
-        await db.dispose()
+    async with reading(database_url) as session:
+        workshop = await session.get(Workshop, workshop_id)
+        assert workshop is not None
+        return workshop.status
 
 
 async def sql(database_url: str, statement: str) -> None:
-    db = Database(database_url)
-    try:
-        async with db.write() as session:
-            await session.execute(text(statement))
-    finally:
-        await db.dispose()
+    async with writing(database_url) as session:
+        await session.execute(text(statement))
 
 
 async def test_a_close_that_could_not_be_saved_is_tried_again(

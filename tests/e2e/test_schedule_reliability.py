@@ -13,7 +13,6 @@ from sqlmodel import col
 from bot.settings import Settings
 from handlers.timeline.timed import schedule_jobs
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Delivery, Participant, ScheduledMessage
 from storage.schedule import replace_plan, reserve, set_timeline
 from storage.workshops import get_workshop
@@ -32,6 +31,7 @@ from tests.e2e.schedule_helpers import (
     rows,
     run_sweep,
 )
+from tests.support.database import reading, writing
 
 PEOPLE = list(range(3001, 3041))
 REMINDER = "beginnt am"
@@ -62,12 +62,8 @@ async def scheduled(sandbox: BotApiServer, database_url: str) -> None:
 
 
 async def deliveries(database_url: str) -> int:
-    db = Database(database_url)
-    try:
-        async with db.read() as s:
-            return int((await s.execute(select(func.count()).select_from(Delivery))).scalar_one())
-    finally:
-        await db.dispose()
+    async with reading(database_url) as s:
+        return int((await s.execute(select(func.count()).select_from(Delivery))).scalar_one())
 
 
 async def test_two_processes_send_each_reminder_exactly_once(
@@ -93,23 +89,19 @@ async def test_a_dead_process_claim_is_taken_over_without_doubles(
         await scheduled(sandbox, database_url)
         clock.set(START - timedelta(days=1))
         row = (await rows(database_url))["remind_day"]
-        db = Database(database_url)
-        try:
-            async with db.write() as s:
-                # Another process claimed the row, sent to the first half, then died.
-                await s.execute(
-                    update(ScheduledMessage)
-                    .where(col(ScheduledMessage.id) == row.id)
-                    .values(status="claimed", claimed_by="dead", claimed_at=clock.now)
-                )
-                ids = (
-                    await s.execute(select(col(Participant.id)).order_by(col(Participant.id)))
-                ).scalars()
-                assert row.id is not None
-                first_half = [pid for pid in ids if pid is not None][:20]
-                await reserve(s, row_id=row.id, participant_ids=first_half, now=clock.now)
-        finally:
-            await db.dispose()
+        async with writing(database_url) as s:
+            # Another process claimed the row, sent to the first half, then died.
+            await s.execute(
+                update(ScheduledMessage)
+                .where(col(ScheduledMessage.id) == row.id)
+                .values(status="claimed", claimed_by="dead", claimed_at=clock.now)
+            )
+            ids = (
+                await s.execute(select(col(Participant.id)).order_by(col(Participant.id)))
+            ).scalars()
+            assert row.id is not None
+            first_half = [pid for pid in ids if pid is not None][:20]
+            await reserve(s, row_id=row.id, participant_ids=first_half, now=clock.now)
         assert await run_sweep(app) == 0  # a fresh claim is respected
         clock.set(clock.now + timedelta(minutes=6))
         assert await run_sweep(app) == 1  # a claim silent for longer than 5 minutes is not
@@ -144,20 +136,14 @@ async def test_the_jobqueue_fires_a_row_at_its_due_time(
     now = datetime.now(UTC)
     starts_at = now + timedelta(minutes=15, seconds=1)
     async with live_bot(settings, poll=False) as app:
-        db = Database(database_url)
-        try:
-            async with db.write() as s:
-                found = await get_workshop(s, workshop_id=workshop.id)
-                assert found is not None
-                end = starts_at + timedelta(hours=1)
-                await set_timeline(
-                    s, workshop=found, starts_at=starts_at, ends_at=end, settings={}
-                )
-                created = await replace_plan(
-                    s, workshop_id=workshop.id, items=[("remind_soon", now + timedelta(seconds=1))]
-                )
-        finally:
-            await db.dispose()
+        async with writing(database_url) as s:
+            found = await get_workshop(s, workshop_id=workshop.id)
+            assert found is not None
+            end = starts_at + timedelta(hours=1)
+            await set_timeline(s, workshop=found, starts_at=starts_at, ends_at=end, settings={})
+            created = await replace_plan(
+                s, workshop_id=workshop.id, items=[("remind_soon", now + timedelta(seconds=1))]
+            )
         schedule_jobs(app.job_queue, created)
         for uid in PEOPLE[:3]:
             await sandbox.wait_for(lambda m: "in 15 Minuten" in (m.text or ""), 10, chat_id=uid)

@@ -9,23 +9,18 @@ import aiohttp
 import pytest
 
 from sandbox.server import BotApiServer
-from storage.database import Database
-from storage.migrate import head_revision, migrate
+from storage.migrate import head_revision
 from storage.workshops import create_workshop
 from tests.e2e.harness import BotProcess, make_settings
-from tests.e2e.webhook_harness import free_port
+from tests.support.database import writing
+from tests.support.ports import free_port
 
 GROUP, CHANNEL, MODERATOR = -1001234, -1009876, 900
 
 
 async def _open_workshop(database_url: str) -> None:
-    db = Database(database_url)
-    try:
-        await migrate(db)
-        async with db.write() as session:
-            await create_workshop(session, chat_id=GROUP, title="Klausur", created_by=MODERATOR)
-    finally:
-        await db.dispose()
+    async with writing(database_url, migrated=True) as session:
+        await create_workshop(session, chat_id=GROUP, title="Klausur", created_by=MODERATOR)
 
 
 def _world(sandbox: BotApiServer, *, admin: bool) -> None:

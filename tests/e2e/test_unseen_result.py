@@ -11,11 +11,11 @@ from functools import partial
 
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.taps import write_answer
 from tests.e2e.harness import BotProcess, Person, answer_buttons, progress
 from tests.e2e.test_journey import stored_answers
 from tests.e2e.websession import NAMES_DE
+from tests.support.database import opened
 from typology.questionnaire import load_questionnaire
 from typology.scoring import load_model
 
@@ -45,8 +45,7 @@ async def _finish_behind_its_back(
     q, model = load_questionnaire(), load_model()
     run_id, item = answer_buttons(question)[0]["callback_data"].split(":")[1:3]
     scored_ids = {it.id for it in q.scored_items}
-    db = Database(bot.settings.database_url)
-    try:
+    async with opened(bot.settings.database_url) as db:
         answers = await stored_answers(bot, person.user_id)
         scored = {k: v for k, v in (answers | {item: option}).items() if k in scored_ids}
         result = model.classify(q, scored)
@@ -62,8 +61,6 @@ async def _finish_behind_its_back(
                 workshop_id=None,
             )
         )
-    finally:
-        await db.dispose()
     return str(result.main_type)
 
 

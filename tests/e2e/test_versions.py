@@ -6,11 +6,11 @@ from sqlalchemy import delete, select
 from sqlmodel import col
 
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Answer, Participant, Result, Run
 from storage.runs import record_answer
 from tests.e2e.harness import BotProcess, Person, answer_buttons, progress
 from tests.e2e.test_journey import stored_answers
+from tests.support.database import reading, writing
 from typology.questionnaire import CURRENT_VERSION, load_questionnaire
 
 V1 = load_questionnaire(version="1")
@@ -19,35 +19,27 @@ V1_ANSWERED = {"g01": "5", "g02": "2", "g03": "4", "g04": "1"}  # given before t
 
 async def _make_it_a_version_1_run(bot: BotProcess, user_id: int) -> int:
     """Rewrites the person's run as the old bot left it: version 1, four answers, at g05."""
-    db = Database(bot.settings.database_url)
-    try:
-        async with db.write() as s:
-            person = (
-                await s.execute(select(Participant).where(col(Participant.telegram_id) == user_id))
-            ).scalar_one()
-            run = (
-                await s.execute(select(Run).where(col(Run.participant_id) == person.id))
-            ).scalar_one()
-            assert run.id is not None
-            await s.execute(delete(Answer).where(col(Answer.run_id) == run.id))
-            for item, option in V1_ANSWERED.items():
-                await record_answer(s, run_id=run.id, item_id=item, option_id=option)
-            run.questionnaire_version, run.current_item = "1", "g05"
-            s.add(run)
-            return run.id
-    finally:
-        await db.dispose()
+    async with writing(bot.settings.database_url) as s:
+        person = (
+            await s.execute(select(Participant).where(col(Participant.telegram_id) == user_id))
+        ).scalar_one()
+        run = (
+            await s.execute(select(Run).where(col(Run.participant_id) == person.id))
+        ).scalar_one()
+        assert run.id is not None
+        await s.execute(delete(Answer).where(col(Answer.run_id) == run.id))
+        for item, option in V1_ANSWERED.items():
+            await record_answer(s, run_id=run.id, item_id=item, option_id=option)
+        run.questionnaire_version, run.current_item = "1", "g05"
+        s.add(run)
+        return run.id
 
 
 async def _stored(bot: BotProcess, run_id: int) -> tuple[Run, Result | None]:
-    db = Database(bot.settings.database_url)
-    try:
-        async with db.read() as s:
-            run = await s.get(Run, run_id)
-            assert run is not None
-            return run, await s.get(Result, run_id)
-    finally:
-        await db.dispose()
+    async with reading(bot.settings.database_url) as s:
+        run = await s.get(Run, run_id)
+        assert run is not None
+        return run, await s.get(Result, run_id)
 
 
 async def test_a_version_1_run_is_resumed_and_finished_on_version_1(
@@ -98,13 +90,9 @@ async def test_new_runs_use_the_current_version(sandbox: BotApiServer, bot: BotP
     assert card.text
     current = load_questionnaire()
     assert set(ben.pressed) == {it.id for it in current.items}
-    db = Database(bot.settings.database_url)
-    try:
-        async with db.read() as s:
-            run = (await s.execute(select(Run))).scalars().one()
-            result = await s.get(Result, run.id)
-    finally:
-        await db.dispose()
+    async with reading(bot.settings.database_url) as s:
+        run = (await s.execute(select(Run))).scalars().one()
+        result = await s.get(Result, run.id)
     assert run.questionnaire_version == current.version == CURRENT_VERSION
     assert result is not None
     assert result.model_version == f"prior-{CURRENT_VERSION}"

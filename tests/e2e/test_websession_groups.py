@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Run
 from tests.e2e.harness import BotProcess, Person
 from tests.e2e.websession import (
@@ -21,6 +20,7 @@ from tests.e2e.websession import (
     summary_counts,
     wait_live,
 )
+from tests.support.database import reading
 
 G1, G2, MOD1, MOD2 = -4001, -4002, 902, 903
 
@@ -70,16 +70,10 @@ async def test_teams_of_four_differ_by_at_most_one(sandbox: BotApiServer, bot: B
             lambda m: "Sie sind in Team" in (m.text or ""), 20, chat_id=person.user_id
         )
         assert re.search(r"Team (\d+)", notice.text or "")
-    db = Database(bot.settings.database_url)
-    try:
-        async with db.read() as s:
-            teams = list(
-                (
-                    await s.execute(select(col(Run.team)).where(col(Run.status) == "finished"))
-                ).scalars()
-            )
-    finally:
-        await db.dispose()
+    async with reading(bot.settings.database_url) as s:
+        teams = list(
+            (await s.execute(select(col(Run.team)).where(col(Run.status) == "finished"))).scalars()
+        )
     assert None not in teams
     assert sorted(teams.count(t) for t in set(teams)) == sorted(sizes)
     named = {p.first_name for p in people[:2]}
@@ -128,12 +122,8 @@ async def test_bare_start_offers_the_open_session_of_my_group(
     await ada.press_and_wait(
         offer, join["callback_data"], lambda m: (m.text or "").startswith("Frage 1")
     )
-    db = Database(bot.settings.database_url)
-    try:
-        async with db.read() as s:
-            run = (await s.execute(select(Run))).scalar_one()
-    finally:
-        await db.dispose()
+    async with reading(bot.settings.database_url) as s:
+        run = (await s.execute(select(Run))).scalar_one()
     workshops, _, _ = await db_state(bot)
     assert run.workshop_id == next(w.id for w in workshops if w.chat_id == G1)
     loner = Person(sandbox, 8002, "Solo")

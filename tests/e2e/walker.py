@@ -30,10 +30,10 @@ from sqlmodel import col
 
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Answer, Participant, Result, Run, Workshop
 from tests.e2e.harness import BotProcess
 from tests.e2e.websession import command, live_message, make_group, open_session
+from tests.support.database import reading
 
 TYPE_NAMES = {
     "Die Bedächtigen": "bedaechtige",
@@ -441,45 +441,37 @@ class Walker:
 
     async def stored_types(self, s: SessionModel) -> Counter[str]:
         """Each participant's latest finished run in the session, by type, from the database."""
-        db = Database(self.database_url)
-        try:
-            async with db.read() as session:
-                workshop = (
-                    await session.execute(select(Workshop).where(col(Workshop.code) == s.code))
-                ).scalar_one()
-                rows = (
-                    await session.execute(
-                        select(col(Run.participant_id), col(Result.main_type))
-                        .join(Result, col(Result.run_id) == col(Run.id))
-                        .where(col(Run.workshop_id) == workshop.id, col(Run.status) == "finished")
-                        .order_by(col(Run.id))
-                    )
-                ).all()
-        finally:
-            await db.dispose()
+        async with reading(self.database_url) as session:
+            workshop = (
+                await session.execute(select(Workshop).where(col(Workshop.code) == s.code))
+            ).scalar_one()
+            rows = (
+                await session.execute(
+                    select(col(Run.participant_id), col(Result.main_type))
+                    .join(Result, col(Result.run_id) == col(Run.id))
+                    .where(col(Run.workshop_id) == workshop.id, col(Run.status) == "finished")
+                    .order_by(col(Run.id))
+                )
+            ).all()
         latest = dict(rows)
         return Counter(latest.values())
 
     async def check_answers(self) -> None:
         """Stored answers of every finished run equal the presses the bot accepted last."""
-        db = Database(self.database_url)
-        try:
-            async with db.read() as session:
-                rows = (
-                    await session.execute(
-                        select(
-                            col(Participant.telegram_id),
-                            col(Run.id),
-                            col(Answer.item_id),
-                            col(Answer.option_id),
-                        )
-                        .join(Run, col(Run.participant_id) == col(Participant.id))
-                        .join(Answer, col(Answer.run_id) == col(Run.id))
-                        .where(col(Run.status) == "finished")
+        async with reading(self.database_url) as session:
+            rows = (
+                await session.execute(
+                    select(
+                        col(Participant.telegram_id),
+                        col(Run.id),
+                        col(Answer.item_id),
+                        col(Answer.option_id),
                     )
-                ).all()
-        finally:
-            await db.dispose()
+                    .join(Run, col(Run.participant_id) == col(Participant.id))
+                    .join(Answer, col(Answer.run_id) == col(Run.id))
+                    .where(col(Run.status) == "finished")
+                )
+            ).all()
         stored: dict[tuple[int, int], dict[str, str]] = {}
         for telegram_id, run_id, item, option in rows:
             assert run_id is not None  # an inner join's primary key

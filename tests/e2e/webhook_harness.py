@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import socket
+from collections.abc import Coroutine
 from typing import Any
 
 import aiohttp
@@ -14,18 +14,13 @@ from sqlmodel import col
 from bot.settings import Settings
 from bot.webhook import SECRET_HEADER, run_webhook
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Answer, Participant, Run
 from tests.e2e.harness import make_settings
+from tests.support.bots import InLoopBot
+from tests.support.database import reading
+from tests.support.ports import free_port
 
 SECRET = "webhook-Secret_42"
-
-
-def free_port() -> int:
-    """Returns a loopback port that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def webhook_settings(
@@ -45,33 +40,17 @@ def webhook_settings(
     )
 
 
-class WebhookProcess:
+class WebhookProcess(InLoopBot):
     """One bot replica serving the webhook in this event loop."""
 
+    what = "webhook replica"
+
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.base = f"http://127.0.0.1:{settings.listen_port}"
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
 
-    async def start(self) -> None:
-        """Starts the replica and waits until its webhook is set."""
-        self._stop, ready = asyncio.Event(), asyncio.Event()
-        self._task = asyncio.create_task(run_webhook(self.settings, stop=self._stop, ready=ready))
-        waiter = asyncio.create_task(ready.wait())
-        await asyncio.wait({self._task, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
-        if self._task.done():
-            waiter.cancel()
-            self._task.result()
-            raise RuntimeError("webhook replica stopped while starting")
-        assert ready.is_set(), "webhook replica did not start"
-
-    async def stop(self) -> None:
-        """Stops the replica gracefully."""
-        if self._task is not None:
-            self._stop.set()
-            await asyncio.wait_for(self._task, 30)
-            self._task = None
+    def _main(self, stop: asyncio.Event, ready: asyncio.Event) -> Coroutine[Any, Any, None]:
+        return run_webhook(self.settings, stop=stop, ready=ready)
 
     async def post(
         self, payload: object, *, secret: str | None = SECRET, raw: bytes | None = None
@@ -142,25 +121,17 @@ class Relay:
 
 async def count_rows(database_url: str, model: type[Any]) -> int:
     """Counts the rows of a table."""
-    db = Database(database_url)
-    try:
-        async with db.read() as s:
-            return int((await s.execute(select(func.count()).select_from(model))).scalar_one())
-    finally:
-        await db.dispose()
+    async with reading(database_url) as s:
+        return int((await s.execute(select(func.count()).select_from(model))).scalar_one())
 
 
 async def answers_of(database_url: str, user_id: int) -> list[tuple[str, str]]:
     """Returns every stored answer row of the person's runs, duplicates included."""
-    db = Database(database_url)
-    try:
-        async with db.read() as s:
-            res = await s.execute(
-                select(col(Answer.item_id), col(Answer.option_id))
-                .join(Run, col(Answer.run_id) == col(Run.id))
-                .join(Participant, col(Run.participant_id) == col(Participant.id))
-                .where(col(Participant.telegram_id) == user_id)
-            )
-            return sorted((str(a), str(b)) for a, b in res.all())
-    finally:
-        await db.dispose()
+    async with reading(database_url) as s:
+        res = await s.execute(
+            select(col(Answer.item_id), col(Answer.option_id))
+            .join(Run, col(Answer.run_id) == col(Run.id))
+            .join(Participant, col(Run.participant_id) == col(Participant.id))
+            .where(col(Participant.telegram_id) == user_id)
+        )
+        return sorted((str(a), str(b)) for a, b in res.all())

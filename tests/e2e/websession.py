@@ -13,9 +13,10 @@ from sqlmodel import col
 
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Result, Run, Workshop
 from tests.e2e.harness import TOKEN, BotProcess, Person, answer_buttons, progress
+from tests.support import groups
+from tests.support.database import reading
 
 BOT_ID = int(TOKEN.split(":")[0])
 _CODE = re.compile(r"\?start=([A-Za-z0-9_-]+)$")
@@ -31,10 +32,7 @@ def make_group(
     sandbox: BotApiServer, chat_id: int, moderator: int, *, can_pin: bool = True
 ) -> None:
     """A group with the bot as admin (pin right optional) and a moderator as creator."""
-    sandbox.add_group(chat_id, f"Gruppe {chat_id}")
-    sandbox.add_user(moderator, f"Moderatorin {moderator}")
-    sandbox.set_member(chat_id, moderator, "creator")
-    sandbox.set_member(chat_id, BOT_ID, "administrator", can_pin_messages=can_pin)
+    groups.make_group(sandbox, chat_id, moderator, bot_id=BOT_ID, can_pin_messages=can_pin)
 
 
 async def command(
@@ -159,14 +157,8 @@ def summary_counts(text: str) -> dict[str, int]:
 
 async def db_state(bot: BotProcess) -> tuple[list[Workshop], int, Counter[str]]:
     """Returns workshops, number of runs, and result types straight from the database."""
-    db = Database(bot.settings.database_url)
-    try:
-        async with db.read() as s:
-            workshops = list(
-                (await s.execute(select(Workshop).order_by(col(Workshop.id)))).scalars()
-            )
-            runs = len((await s.execute(select(col(Run.id)))).all())
-            types = Counter((await s.execute(select(col(Result.main_type)))).scalars())
-            return workshops, runs, types
-    finally:
-        await db.dispose()
+    async with reading(bot.settings.database_url) as s:
+        workshops = list((await s.execute(select(Workshop).order_by(col(Workshop.id)))).scalars())
+        runs = len((await s.execute(select(col(Run.id)))).all())
+        types = Counter((await s.execute(select(col(Result.main_type)))).scalars())
+        return workshops, runs, types

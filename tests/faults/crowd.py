@@ -27,7 +27,6 @@ from sqlmodel import col
 
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Participant, Result, Run, Workshop
 from tests.e2e.walker import PersonModel, SessionModel, Walker, WalkFailure, summary_counts
 from tests.e2e.websession import command, open_session
@@ -38,6 +37,7 @@ from tests.faults.harness import (
     make_sandbox,
     make_world,
 )
+from tests.support.database import reading
 
 NOT_MODIFIED = "message is not modified"
 AGAIN = "(answered before)"
@@ -244,21 +244,17 @@ class Crowd(Walker):
 
     async def stored_by_person(self, s: SessionModel) -> dict[int, str]:
         """Each participant's latest finished run in the session: Telegram id -> type."""
-        db = Database(self.database_url)
-        try:
-            async with db.read() as session:
-                rows = (
-                    await session.execute(
-                        select(col(Participant.telegram_id), col(Result.main_type))
-                        .join(Run, col(Run.participant_id) == col(Participant.id))
-                        .join(Result, col(Result.run_id) == col(Run.id))
-                        .join(Workshop, col(Workshop.id) == col(Run.workshop_id))
-                        .where(col(Workshop.code) == s.code, col(Run.status) == "finished")
-                        .order_by(col(Run.id))
-                    )
-                ).all()
-        finally:
-            await db.dispose()
+        async with reading(self.database_url) as session:
+            rows = (
+                await session.execute(
+                    select(col(Participant.telegram_id), col(Result.main_type))
+                    .join(Run, col(Run.participant_id) == col(Participant.id))
+                    .join(Result, col(Result.run_id) == col(Run.id))
+                    .join(Workshop, col(Workshop.id) == col(Run.workshop_id))
+                    .where(col(Workshop.code) == s.code, col(Run.status) == "finished")
+                    .order_by(col(Run.id))
+                )
+            ).all()
         return {int(uid): str(t) for uid, t in rows}
 
     async def tally(self, report: CrowdReport) -> None:

@@ -6,8 +6,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,23 +17,18 @@ from bot.demo_crowd import Walker, answer_sheets
 from sandbox.context import Settings as SandboxSettings
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
-from storage.database import Database
 from storage.models import Answer, Participant, Run
+from tests.support.bots import spawn, stop_process
+from tests.support.database import reading
+from tests.support.groups import make_group
+from tests.support.ports import free_port
 from typology.questionnaire import load_questionnaire
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "777777:fault-suite-token"
 SECRET = "fault-Secret_7"
 GROUP, MODERATOR = -100_7777, 7777
 FULL = os.environ.get("DTEAM_FAULTS_FULL") == "1"  # scripts/faults: the documented full size
 _CODE = re.compile(r"\?start=([A-Za-z0-9_-]+)$")
-
-
-def free_port() -> int:
-    """Returns a loopback port that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_sandbox() -> BotApiServer:
@@ -48,10 +41,15 @@ def make_sandbox() -> BotApiServer:
 def make_world(server: BotApiServer) -> None:
     """Registers the bot, a group with the bot as admin, and the moderator as its creator."""
     server.add_bot(TOKEN, username="dteam_fault_bot")
-    server.add_group(GROUP, "Störfall-Gruppe")
-    server.add_user(MODERATOR, "Moderatorin")
-    server.set_member(GROUP, MODERATOR, "creator")
-    server.set_member(GROUP, int(TOKEN.split(":")[0]), "administrator", can_pin_messages=True)
+    make_group(
+        server,
+        GROUP,
+        MODERATOR,
+        bot_id=int(TOKEN.split(":")[0]),
+        title="Störfall-Gruppe",
+        moderator_name="Moderatorin",
+        can_pin_messages=True,
+    )
 
 
 class BotSubprocess:
@@ -85,24 +83,9 @@ class BotSubprocess:
         cmd = [sys.executable, "-m", "bot.cli", "run", *(["--webhook"] if self.webhook else [])]
         with self.log.open("ab") as sink:
             sink.write(f"=== start {self.starts + 1}: {' '.join(cmd[2:])}\n".encode())
-        self.proc = await asyncio.create_subprocess_exec(
-            *cmd, env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
         self.starts += 1
-        ready = asyncio.Event()
-        asyncio.get_running_loop().create_task(self._drain(self.proc, ready))
-        await asyncio.wait_for(ready.wait(), 60)
-
-    async def _drain(self, proc: asyncio.subprocess.Process, ready: asyncio.Event) -> None:
-        assert proc.stdout is not None
         marker = "webhook http" if self.webhook else "polling http"
-        with self.log.open("ab") as sink:
-            while line := await proc.stdout.readline():
-                sink.write(line)
-                sink.flush()
-                if marker in line.decode(errors="replace"):
-                    ready.set()
-        ready.set()  # exited: let start() go on and fail on its own
+        self.proc = await spawn(cmd, self.env, marker, log=self.log)
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown code runs, whatever was in memory is gone."""
@@ -112,13 +95,8 @@ class BotSubprocess:
 
     async def stop(self) -> None:
         """SIGTERM, as `docker stop` does; kills after 30 s."""
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        self.proc.terminate()
-        try:
-            await asyncio.wait_for(self.proc.wait(), 30)
-        except TimeoutError:
-            await self.kill()
+        if self.proc is not None:
+            await stop_process(self.proc)
 
     @property
     def alive(self) -> bool:
@@ -164,31 +142,27 @@ class Stored:
 
 async def stored_runs(database_url: str, user_ids: list[int]) -> dict[int, Stored]:
     """Reads runs and the finished run's answers for each Telegram user id."""
-    db = Database(database_url)
     out: dict[int, Stored] = {}
-    try:
-        async with db.read() as s:
-            rows = (
-                await s.execute(
-                    select(col(Participant.telegram_id), col(Run.id), col(Run.status))
-                    .join(Run, col(Run.participant_id) == col(Participant.id))
-                    .where(col(Participant.telegram_id).in_(user_ids))
-                )
-            ).all()
-            for uid in user_ids:
-                mine = [r for r in rows if r[0] == uid]
-                done = [r[1] for r in mine if r[2] == "finished"]
-                answers: dict[str, str] = {}
-                if done:
-                    got = await s.execute(
-                        select(col(Answer.item_id), col(Answer.option_id)).where(
-                            col(Answer.run_id) == done[-1]
-                        )
+    async with reading(database_url) as s:
+        rows = (
+            await s.execute(
+                select(col(Participant.telegram_id), col(Run.id), col(Run.status))
+                .join(Run, col(Run.participant_id) == col(Participant.id))
+                .where(col(Participant.telegram_id).in_(user_ids))
+            )
+        ).all()
+        for uid in user_ids:
+            mine = [r for r in rows if r[0] == uid]
+            done = [r[1] for r in mine if r[2] == "finished"]
+            answers: dict[str, str] = {}
+            if done:
+                got = await s.execute(
+                    select(col(Answer.item_id), col(Answer.option_id)).where(
+                        col(Answer.run_id) == done[-1]
                     )
-                    answers = {str(i): str(o) for i, o in got.all()}
-                out[uid] = Stored(len(mine), len(done), answers)
-    finally:
-        await db.dispose()
+                )
+                answers = {str(i): str(o) for i, o in got.all()}
+            out[uid] = Stored(len(mine), len(done), answers)
     return out
 
 

@@ -103,3 +103,23 @@ async def test_press_by_text_and_quiet_end(server: BotApiServer, app: Applicatio
     assert ANSWERS[7000] == ["b", "a", "a"]
     with pytest.raises(LookupError):
         await person.press("z", message=message)
+
+
+async def test_raw_press_answer_and_wait(server: BotApiServer, app: Application) -> None:  # type: ignore[type-arg]
+    """press_data presses a button by its data; wait_for and wait_for_answer follow it."""
+    person = SimulatedParticipant(server, 7100, "Raw")
+    await person.start()
+    first = await person.wait_for_keyboard()
+    assert person.find_keyboard() == first
+    press = await person.press_data(first, "q:0:c")
+    assert press.button_text == "c"
+    await person.wait_for_answer(press)
+    second = await person.wait_for(lambda m: (m.text or "").startswith("Frage 2"))
+    assert second.message_id == first.message_id  # the question is edited in place
+    with pytest.raises(ValueError, match="no button"):  # the stand-in refuses what is not shown
+        await person.press_data(second, "q:1:x")
+    await person.wait_for_answer(await person.press_data(second, "q:1:a"))
+    await person.wait_for(lambda m: (m.text or "").startswith("Frage 3"))
+    assert ANSWERS[7100] == ["c", "a"]
+    with pytest.raises(TimeoutError):
+        await person.wait_for(lambda m: "Ergebnis" in m.body, 0.2, since=first.seq)

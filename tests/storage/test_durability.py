@@ -7,14 +7,13 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from storage.database import Database
+from tests.support.database import opened
 
 FULL = 2  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
 
 
 async def test_every_sqlite_connection_syncs_each_commit(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'durable.sqlite'}")
-    try:
+    async with opened(f"sqlite+aiosqlite:///{tmp_path / 'durable.sqlite'}") as db:
 
         def level(conn: Connection) -> int:
             return int(conn.execute(text("PRAGMA synchronous")).scalar_one())
@@ -29,5 +28,3 @@ async def test_every_sqlite_connection_syncs_each_commit(tmp_path: Path) -> None
 
         assert await db.write_sync(in_thread) == FULL  # the tap path's writer thread
         assert await db.read_sync(in_thread) == FULL
-    finally:
-        await db.dispose()
