@@ -67,6 +67,12 @@ class StallingHop:
     async def _forward(self, conn: socket.socket) -> None:
         client_r, client_w = await asyncio.open_connection(sock=conn)
         server_r, server_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+        if not self.accepting.is_set():
+            # Set up while stall() ran: it did not see these writers, so cut them here, or
+            # a long poll opened just then would go on through the dark network.
+            client_w.close()
+            server_w.close()
+            return
         self._writers |= {client_w, server_w}
 
         async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -81,6 +87,11 @@ class StallingHop:
     def stall(self) -> None:
         """Stops accepting, cuts every open connection and fills the accept queue."""
         self.accepting.clear()
+        # The accept loop waits in sock_accept; left there, it would take one more connection
+        # and free a place in the queue for the bot's next connection (a race seen in 1 of 2
+        # runs). Cancelled, nothing is accepted until resume().
+        if self._task is not None:
+            self._task.cancel()
         for writer in list(self._writers):
             writer.close()
         self._writers.clear()
@@ -95,6 +106,7 @@ class StallingHop:
             filler.close()
         self._fillers.clear()
         self.accepting.set()
+        self.start()
 
     async def close(self) -> None:
         for task in [self._task, *self._pipes]:
