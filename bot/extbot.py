@@ -60,6 +60,7 @@ class DTeamBot(ExtBot[Any]):
         batch forever. Here the batch is parsed update by update (update_guard.parse_batch);
         the read timeout is PTB's: the request's own plus the long-polling time.
         """
+        asked = offset  # what PTB will ask for again if this batch has nothing for it
         if self._skip is not None and offset == self._skip[0]:
             offset = self._skip[1]
         own = read_timeout
@@ -88,7 +89,7 @@ class DTeamBot(ExtBot[Any]):
             # one); Telegram is asked to confirm the refused ones after them too. An empty
             # Update standing in for them went through the whole dispatch, 100 times a second
             # under a flood polled update by update.
-            self._skip = (updates[-1].update_id + 1 if updates else offset or 0, last_refused + 1)
+            self._skip = (updates[-1].update_id + 1 if updates else asked or 0, last_refused + 1)
         for update in updates:
             self.insert_callback_data(update)
         return updates

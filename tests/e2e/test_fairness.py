@@ -93,11 +93,15 @@ async def test_a_flood_of_texts_does_not_stall_another_user(
     assert dropped >= 40 - 8 - 1  # a queue of 8 per person; the rest is dropped and counted
     # The flooder is still answered, one message at a time, from the updates that were kept.
     await sandbox.wait_for(lambda _m: True, 10, chat_id=FLOODER)
-    # The dropped ones were confirmed to Telegram, never fetched twice, never answered.
+    # A flood polled update by update (each refused on its own): every one is confirmed to
+    # Telegram, none fetched and counted twice.
+    for n in range(20):
+        sandbox.send_text(FLOODER, f"Weitergeleitet {40 + n}")
+        await asyncio.sleep(0.02)
     sandbox.send_text(BYSTANDER, "/help")  # the next poll confirms whatever came before
     await asyncio.sleep(1.0)
     assert len(sandbox.bot_state().updates) == 0
-    assert await _metric(polling, "dteam_updates_dropped_total") == dropped
+    assert dropped < await _metric(polling, "dteam_updates_dropped_total") <= 60 - 8
 
 
 async def test_group_spam_of_refused_commands_does_not_stall_another_user(
