@@ -32,6 +32,9 @@ class DTeamBot(ExtBot[Any]):
     """
 
     _flood_gate: Callable[[dict[str, Any]], bool] | None = None
+    # (the offset PTB will ask for next, the offset to ask Telegram for instead): past a
+    # batch's trailing refused updates, which PTB never sees.
+    _skip: tuple[int, int] | None = None
 
     def gate_floods(self, refuses: Callable[[dict[str, Any]], bool]) -> None:
         """Lets refuses (the update processor's) drop a flood's updates before they are parsed."""
@@ -50,12 +53,16 @@ class DTeamBot(ExtBot[Any]):
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
         api_kwargs: JSONDict | None = None,
     ) -> tuple[Update, ...]:
-        """getUpdates as PTB's, but each update is parsed once and a malformed one is skipped.
+        """getUpdates as PTB's, but each update is parsed once, a malformed one is skipped and a
+        flood's refused updates are confirmed without reaching PTB.
 
         PTB parses a batch as a whole and, if one update in it is malformed, retries the same
         batch forever. Here the batch is parsed update by update (update_guard.parse_batch);
         the read timeout is PTB's: the request's own plus the long-polling time.
         """
+        asked = offset  # what PTB will ask for again if this batch has nothing for it
+        if self._skip is not None and offset == self._skip[0]:
+            offset = self._skip[1]
         own = read_timeout
         if isinstance(own, DefaultValue):
             own = self._request[0].read_timeout
@@ -75,7 +82,14 @@ class DTeamBot(ExtBot[Any]):
             pool_timeout=pool_timeout,
             api_kwargs=api_kwargs,
         )
-        updates = parse_batch(result, self, self._flood_gate)
+        self._skip = None
+        updates, last_refused = parse_batch(result, self, self._flood_gate)
+        if last_refused is not None:
+            # PTB asks next for the offset past the last update it got (or again for this
+            # one); Telegram is asked to confirm the refused ones after them too. An empty
+            # Update standing in for them went through the whole dispatch, 100 times a second
+            # under a flood polled update by update.
+            self._skip = (updates[-1].update_id + 1 if updates else asked or 0, last_refused + 1)
         for update in updates:
             self.insert_callback_data(update)
         return updates

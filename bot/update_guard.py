@@ -88,17 +88,18 @@ def parsed(raw: dict[str, Any], bot: Bot | None) -> tuple[Update, str | None]:
 
 def parse_batch(
     result: object, bot: Bot, refuses: Callable[[dict[str, Any]], bool] | None = None
-) -> tuple[Update, ...]:
-    """Parses a getUpdates result update by update, each once.
+) -> tuple[tuple[Update, ...], int | None]:
+    """Parses a getUpdates result update by update, each once; returns it and a trailing skip.
 
     A malformed update comes back empty (only its id), so that the offset moves past it; an
     entry without an integer update_id, which cannot be confirmed anyway, is dropped. An
-    update that `refuses` drops (a flood) is not parsed at all; if it is the batch's last, an
-    empty one stands in for it, so that the offset still moves past it.
+    update that `refuses` drops (a flood) is not parsed at all. The second value is the id of
+    the last refused update if nothing was kept after it (the caller confirms past it itself),
+    else None.
     """
     if not isinstance(result, list):
         log.warning("getUpdates answered %s instead of a list; ignored", type(result).__name__)
-        return ()
+        return (), None
     updates: list[Update] = []
     last_refused: int | None = None
     for raw in result:
@@ -110,6 +111,4 @@ def parse_batch(
             continue
         last_refused = None
         updates.append(parsed(raw, bot)[0])
-    if last_refused is not None:
-        updates.append(Update.de_json({"update_id": last_refused}, bot))
-    return tuple(updates)
+    return tuple(updates), last_refused

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 MAX_CONNECTIONS = 40
 MAX_BODY = 1024 * 1024  # updates are small; anything larger is not from Telegram
+DROPPED = Update(update_id=0)  # what _parse returns for a flood's message it refused
 
 
 def webhook_config(settings: Settings) -> tuple[str, str, str]:
@@ -63,6 +64,10 @@ class Receiver:
             log.warning("webhook request from %s with a wrong secret: refused", request.remote)
             return web.Response(status=403, text="forbidden")
         update = await self._parse(request)
+        if update is DROPPED:
+            # A flood's message, already counted and logged: answered at once, before it takes
+            # a slot, a lock or a parse that everyone else's updates would wait behind.
+            return web.Response(text="dropped")
         if update is None:
             self.metrics.webhook_malformed += 1
             return web.Response(status=400, text="not an update")
@@ -89,7 +94,7 @@ class Receiver:
                 raise ValueError("no integer update_id")
             processor = self.application.update_processor
             if isinstance(processor, PerUserProcessor) and processor.refuses(data):
-                return Update.de_json({"update_id": data["update_id"]}, None)  # a flood's
+                return DROPPED
             # A malformed update becomes an empty one and is answered 200: a retry could never
             # succeed, and Telegram would hold back the chat's later updates behind it.
             update, _ = parsed(data, self.application.bot)

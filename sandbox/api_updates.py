@@ -78,12 +78,12 @@ async def delete_webhook(ctx: Ctx, p: Params) -> bool:
 async def get_webhook_info(ctx: Ctx, _p: Params) -> JSON:
     """getWebhookInfo: URL, pending count and the last delivery error."""
     queue = ctx.bot.updates
-    queue.expire()
+    queue.expire(now=True)
     hook = ctx.bot.webhook
     info: JSON = {
         "url": hook.url if hook else "",
         "has_custom_certificate": False,
-        "pending_update_count": len(queue.pending),
+        "pending_update_count": len(queue),
     }
     if hook is not None:
         info["max_connections"] = hook.max_connections

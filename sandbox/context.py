@@ -54,7 +54,7 @@ class Ctx:
 
     def touch(self, message: StoredMessage) -> None:
         """Mark ``message`` as changed and wake everyone waiting for the outbox."""
-        message.seq = self.world.notifier.bump()
+        message.seq = self.world.notifier.bump(message.chat_id)
 
 
 Handler = Callable[[Ctx, Params], Awaitable[Any]]

@@ -157,7 +157,7 @@ class Driver:
             **fields,
         )
         bot.chat_messages(chat.id)[message.message_id] = message
-        message.seq = self.world.notifier.bump()
+        message.seq = self.world.notifier.bump(message.chat_id)
         return message
 
     def _chat_for(self, bot: BotState, user: User, chat_id: int | None) -> Chat:
@@ -256,7 +256,7 @@ class Driver:
         message.text, message.entities = text, command_entities(text)
         message.edit_count += 1
         message.edit_date = self.world.now()
-        message.seq = self.world.notifier.bump()
+        message.seq = self.world.notifier.bump(message.chat_id)
         update: JSON = {"edited_message": message.to_api()}
         if self._visible(bot, message.chat, message):
             update["update_id"] = bot.updates.push(dict(update))

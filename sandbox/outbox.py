@@ -86,7 +86,7 @@ class Outbox(Driver):
             if found is not None:
                 return found
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not await notifier.wait(remaining):
+            if remaining <= 0 or not await notifier.wait(remaining, chat_id):
                 found = self.find(predicate, chat_id=chat_id, since=since, token=token)
                 if found is not None:
                     return found

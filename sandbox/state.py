@@ -51,22 +51,36 @@ class WebhookConfig:
 
 
 class Notifier:
-    """Wakes waiters on every change, without busy polling."""
+    """Wakes waiters on every change, or on a chat's changes only, without busy polling."""
 
     def __init__(self) -> None:
         self.seq = 0
         self._event = asyncio.Event()
+        self._chats: dict[int, asyncio.Event] = {}  # only chats someone waits on
 
-    def bump(self) -> int:
-        """Record a change and wake all waiters; return the new sequence number."""
+    def bump(self, chat_id: int | None = None) -> int:
+        """Record a change (in chat_id, or anywhere) and wake its waiters; return the seq.
+
+        A waiter on one chat wakes for that chat's changes and for those of no known chat;
+        everyone waking on every change cost the stand-in most of its time under a flood.
+        """
         self.seq += 1
         self._event.set()
         self._event = asyncio.Event()
+        if chat_id is None:
+            chats, self._chats = self._chats, {}
+            for event in chats.values():
+                event.set()
+        elif chat_id in self._chats:
+            self._chats.pop(chat_id).set()
         return self.seq
 
-    async def wait(self, seconds: float) -> bool:
-        """Wait for the next change; False when ``seconds`` passed first."""
-        event = self._event
+    async def wait(self, seconds: float, chat_id: int | None = None) -> bool:
+        """Wait for the next change (in chat_id); False when ``seconds`` passed first."""
+        if chat_id is None:
+            event = self._event
+        else:
+            event = self._chats.setdefault(chat_id, asyncio.Event())
         try:
             await asyncio.wait_for(event.wait(), seconds)
         except TimeoutError:

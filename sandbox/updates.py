@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +16,7 @@ DEFAULT_EXCLUDED = frozenset({"chat_member", "message_reaction", "message_reacti
 MAX_POLL_TIMEOUT = 50.0
 UPDATE_TTL = 24 * 3600.0
 CALLBACK_TTL = 150.0
+EXPIRE_EVERY = 1.0  # seconds between sweeps for expired updates (a sweep reads them all)
 
 
 @dataclass
@@ -26,6 +30,7 @@ class PendingUpdate:
     created: float = field(default_factory=time.monotonic)
     attempts: int = 0
     next_try: float = 0.0
+    serial: int = 0  # the queue's own order: update_ids may repeat (redelivery tests)
 
     @property
     def ttl(self) -> float:
@@ -56,15 +61,34 @@ def ordering_key(payload: dict[str, Any], kind: str) -> str:
 
 
 class UpdateQueue:
-    """Updates of one bot, served by ``getUpdates`` or handed to the webhook deliverer."""
+    """Updates of one bot, served by ``getUpdates`` or handed to the webhook deliverer.
+
+    Kept in arrival order and, for the webhook, in one line per ordering key, so that a flood
+    piling up in one chat costs each delivery O(1) instead of a pass over everything pending.
+    """
 
     def __init__(self, first_update_id: int = 10_000_001) -> None:
         self.next_id = first_update_id
-        self.pending: list[PendingUpdate] = []
+        self._items: dict[int, PendingUpdate] = {}  # by serial, in arrival order
+        self._lines: dict[str, deque[PendingUpdate]] = {}  # per ordering key, in arrival order
+        self._serials = itertools.count()
+        self._swept = float("-inf")
         self.allowed: frozenset[str] | None = None
         self._changed = asyncio.Event()
         self._poller: object | None = None
         self._terminated: set[object] = set()
+
+    @property
+    def pending(self) -> list[PendingUpdate]:
+        """Every update waiting, oldest first."""
+        return list(self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def heads(self) -> Iterator[PendingUpdate]:
+        """The oldest update of each ordering key (the only one a webhook may deliver)."""
+        return (line[0] for line in self._lines.values())
 
     def _wake(self) -> None:
         self._changed.set()
@@ -90,9 +114,18 @@ class UpdateQueue:
         raw_id = payload["update_id"]
         update_id = raw_id if isinstance(raw_id, int) else self.next_id - 1
         kind = update_kind(payload)
-        self.pending.append(PendingUpdate(update_id, payload, kind, ordering_key(payload, kind)))
+        key = ordering_key(payload, kind)
+        item = PendingUpdate(update_id, payload, kind, key, serial=next(self._serials))
+        self._items[item.serial] = item
+        self._lines.setdefault(key, deque()).append(item)
         self._wake()
         return update_id
+
+    def _keep(self, keep: Callable[[PendingUpdate], bool]) -> None:
+        """Forget every update for which keep is false."""
+        gone = [u for u in self._items.values() if not keep(u)]
+        for item in gone:
+            self.remove(item)
 
     def is_allowed(self, item: PendingUpdate) -> bool:
         """Whether the bot's ``allowed_updates`` setting lets this update through."""
@@ -108,27 +141,56 @@ class UpdateQueue:
             raise ApiError(400, "Bad Request: can't parse allowed updates")
         self.allowed = frozenset(str(a) for a in allowed) if allowed else None
 
-    def expire(self) -> None:
-        """Drop updates older than Telegram keeps them and those the bot does not want."""
-        now = time.monotonic()
-        self.pending = [u for u in self.pending if now - u.created < u.ttl and self.is_allowed(u)]
+    def expire(self, *, now: bool = False) -> None:
+        """Drop updates older than Telegram keeps them and those the bot does not want.
+
+        A sweep reads every pending update, so it runs at most every EXPIRE_EVERY seconds
+        (the lifetimes are minutes and hours), unless asked to sweep now; readers skip unwanted
+        updates themselves meanwhile.
+        """
+        at = time.monotonic()
+        if not now and at - self._swept < EXPIRE_EVERY:
+            return
+        self._swept = at
+        self._keep(lambda u: at - u.created < u.ttl and self.is_allowed(u))
+
+    def _first(self, limit: int) -> list[PendingUpdate]:
+        """The oldest updates the bot wants, at most limit; forgets unwanted ones before them."""
+        first: list[PendingUpdate] = []
+        unwanted: list[PendingUpdate] = []
+        for item in self._items.values():
+            if len(first) >= limit:
+                break
+            (first if self.is_allowed(item) else unwanted).append(item)
+        for item in unwanted:
+            self.remove(item)
+        return first
 
     def confirm(self, offset: int) -> None:
         """Forget updates below ``offset``; a negative offset keeps only the last ``-offset``."""
         if offset > 0:
-            self.pending = [u for u in self.pending if u.update_id >= offset]
+            self._keep(lambda u: u.update_id >= offset)
         elif offset < 0:
-            self.pending = self.pending[offset:]
+            kept = {u.serial for u in self.pending[offset:]}
+            self._keep(lambda u: u.serial in kept)
 
     def drop_all(self) -> None:
         """Forget every pending update (``drop_pending_updates``)."""
-        self.pending.clear()
+        self._items.clear()
+        self._lines.clear()
         self._wake()
 
     def remove(self, item: PendingUpdate) -> None:
-        """Forget one update after successful webhook delivery."""
-        if item in self.pending:
-            self.pending.remove(item)
+        """Forget one update (after a successful webhook delivery: the head of its line)."""
+        if self._items.pop(item.serial, None) is not item:
+            return
+        line = self._lines[item.key]
+        if line[0] is item:
+            line.popleft()
+        else:
+            line.remove(item)
+        if not line:
+            del self._lines[item.key]
 
     def terminate_poller(self) -> None:
         """End a waiting ``getUpdates`` call with 409 (a webhook was set or a new poller came)."""
@@ -150,8 +212,8 @@ class UpdateQueue:
                     self._terminated.discard(me)
                     raise ApiError(409, CONFLICT_POLLER)
                 self.expire()
-                if self.pending:
-                    return [u.payload for u in self.pending[: max(1, min(limit, 100))]]
+                if first := self._first(max(1, min(limit, 100))):
+                    return [u.payload for u in first]
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return []

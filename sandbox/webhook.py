@@ -61,11 +61,13 @@ class WebhookDeliverer:
                 queue.expire()
                 now = time.monotonic()
                 wait = 30.0
-                seen: set[str] = set()
-                for item in list(queue.pending):
-                    if item.key in seen or item.key in in_flight:
+                # One update per ordering key at a time, oldest first: its line's head.
+                for item in sorted(queue.heads(), key=lambda u: u.serial):
+                    if item.key in in_flight:
                         continue
-                    seen.add(item.key)
+                    if not queue.is_allowed(item):
+                        queue.remove(item)
+                        continue
                     if item.next_try > now:
                         wait = min(wait, item.next_try - now)
                         continue

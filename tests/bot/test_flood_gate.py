@@ -61,26 +61,30 @@ async def test_a_full_queue_refuses_messages_unparsed(bot: DTeamBot) -> None:
     processor = PerUserProcessor(4, on_dropped=dropped.append, user_queue=2, group_queue=2)
     release = await _fill(processor, bot, _text(1, FLOODER))
     batch = [_text(2, FLOODER), _text(3, OTHER), _press(4, FLOODER), _text(5, FLOODER)]
-    updates = parse_batch(batch, bot, processor.refuses)
-    # The flooder's texts are dropped and counted; the last one's id stays confirmable.
-    assert [u.update_id for u in updates] == [3, 4, 5]
+    updates, last_refused = parse_batch(batch, bot, processor.refuses)
+    # The flooder's texts are dropped and counted; the last one's id is left to confirm.
+    assert [u.update_id for u in updates] == [3, 4]
+    assert last_refused == 5
     assert updates[0].effective_user is not None
     assert updates[0].effective_user.id == OTHER
     assert updates[1].callback_query is not None  # a press is left for its toast
-    assert updates[2].effective_message is None  # an empty stand-in for the dropped last one
     assert [d["update_id"] for d in dropped] == [2, 5]  # type: ignore[index]
+    # A refused update followed by a kept one needs no confirming of its own.
+    assert parse_batch([_text(7, FLOODER), _text(8, OTHER)], bot, processor.refuses)[1] is None
     release.set()
     await asyncio.sleep(0.01)
     # Once the queue has room again, the flooder's texts are parsed as before.
-    assert [u.update_id for u in parse_batch([_text(6, FLOODER)], bot, processor.refuses)] == [6]
-    assert len(dropped) == 2
+    assert [u.update_id for u in parse_batch([_text(6, FLOODER)], bot, processor.refuses)[0]] == [
+        6
+    ]
+    assert len(dropped) == 3
 
 
 async def test_a_full_group_queue_refuses_its_messages(bot: DTeamBot) -> None:
     dropped: list[object] = []
     processor = PerUserProcessor(4, on_dropped=dropped.append, user_queue=8, group_queue=2)
     release = await _fill(processor, bot, _text(1, FLOODER, GROUP))
-    updates = parse_batch([_text(2, OTHER, GROUP), _text(3, OTHER)], bot, processor.refuses)
+    updates, _ = parse_batch([_text(2, OTHER, GROUP), _text(3, OTHER)], bot, processor.refuses)
     assert [u.update_id for u in updates] == [3]
     assert len(dropped) == 1
     release.set()
@@ -93,7 +97,7 @@ async def test_the_bot_passes_polled_updates_through_its_gate(bot: DTeamBot) -> 
     release = await _fill(processor, bot, _text(1, FLOODER))
     assert [
         u.update_id
-        for u in parse_batch([_text(2, FLOODER), _text(3, OTHER)], bot, bot._flood_gate)
+        for u in parse_batch([_text(2, FLOODER), _text(3, OTHER)], bot, bot._flood_gate)[0]
     ] == [3]
     release.set()
     await asyncio.sleep(0.01)

@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from bot.webhook import SECRET_HEADER
 from sandbox.server import BotApiServer
 from tests.e2e.harness import BotProcess, make_settings
-from tests.e2e.webhook_harness import WebhookProcess, webhook_settings
+from tests.e2e.webhook_harness import SECRET, WebhookProcess, webhook_settings
 from tests.e2e.websession import make_group
 from tests.support.ports import free_port
 
@@ -93,6 +94,15 @@ async def test_a_flood_of_texts_does_not_stall_another_user(
     assert dropped >= 40 - 8 - 1  # a queue of 8 per person; the rest is dropped and counted
     # The flooder is still answered, one message at a time, from the updates that were kept.
     await sandbox.wait_for(lambda _m: True, 10, chat_id=FLOODER)
+    # A flood polled update by update (each refused on its own): every one is confirmed to
+    # Telegram, none fetched and counted twice.
+    for n in range(20):
+        sandbox.send_text(FLOODER, f"Weitergeleitet {40 + n}")
+        await asyncio.sleep(0.02)
+    sandbox.send_text(BYSTANDER, "/help")  # the next poll confirms whatever came before
+    await asyncio.sleep(1.0)
+    assert len(sandbox.bot_state().updates) == 0
+    assert dropped < await _metric(polling, "dteam_updates_dropped_total") <= 60 - 8
 
 
 async def test_group_spam_of_refused_commands_does_not_stall_another_user(
@@ -139,3 +149,42 @@ async def test_a_dropped_button_press_says_so(sandbox: BotApiServer, polling: in
     # Beyond the person's queue of 8, each press is dropped, but never without a word.
     assert len(busy) >= 20 - 8 - 1
     assert await _metric(polling, "dteam_updates_dropped_total") == len(busy)
+
+
+def _raw_text(update_id: int, user: int, text: str) -> dict[str, object]:
+    """A private text as Telegram posts it to a webhook."""
+    sender = {"id": user, "is_bot": False, "first_name": f"User {user}"}
+    chat = {"id": user, "type": "private", "first_name": f"User {user}"}
+    message = {"message_id": update_id, "date": int(time.time()), "chat": chat, "from": sender}
+    return {"update_id": update_id, "message": {**message, "text": text}}
+
+
+async def test_webhook_answers_a_dropped_flood_at_once_unprocessed(
+    sandbox: BotApiServer, webhook: int
+) -> None:
+    # Telegram may post one chat's updates over several connections at once. Beyond the
+    # sender's queue of 8, each is answered 200 at once and never reaches a handler.
+    url = f"http://127.0.0.1:{webhook}/webhook"
+    headers = {SECRET_HEADER: SECRET}
+    sandbox.send_text(FLOODER, "/help")  # the private chat exists from here on
+    await sandbox.wait_for(lambda _m: True, 10, chat_id=FLOODER)
+    await asyncio.sleep(1.0)  # the chat's pacing is back to its full allowance
+
+    async def post(http: aiohttp.ClientSession, n: int) -> tuple[str, float]:
+        began = time.monotonic()
+        raw = _raw_text(900_000 + n, FLOODER, f"Weitergeleitet {n}")
+        async with http.post(url, json=raw, headers=headers) as resp:
+            assert resp.status == 200
+            return await resp.text(), time.monotonic() - began
+
+    async with aiohttp.ClientSession(trust_env=False) as http:
+        answers = await asyncio.gather(*(post(http, n) for n in range(40)))
+    dropped = [seconds for body, seconds in answers if body == "dropped"]
+    kept = [body for body, _ in answers if body != "dropped"]
+    assert len(dropped) >= 40 - 8 - 4, answers  # a queue of 8; a few done before the last came
+    assert max(dropped) < 1.0, f"a dropped update was answered after {max(dropped):.2f} s"
+    assert set(kept) == {"ok"}
+    assert await _metric(webhook, "dteam_updates_dropped_total") == len(dropped)
+    # Every kept text was answered once (paced), and none of the dropped ones.
+    await asyncio.sleep(1.5)
+    assert len(sandbox.messages(FLOODER)) == 1 + len(kept)
