@@ -129,11 +129,18 @@ class WebBot:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def web_bot(stand_in: BotApiServer, sqlite_url: str) -> AsyncIterator[WebBot]:
-    """Runs the bot (the `dteam run` code path) with DTEAM_PUBLIC_URL at its own address."""
+async def web_bot(
+    stand_in: BotApiServer, sqlite_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[WebBot]:
+    """Runs the bot (the `dteam run` code path) with DTEAM_PUBLIC_URL at its own address.
+
+    Marker `bot_settings(name=value, ...)` overrides further settings.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = make_settings(stand_in.root, sqlite_url, listen_port=port, public_url=url)
+    marker = request.node.get_closest_marker("bot_settings")
+    extra = dict(marker.kwargs) if marker is not None else {}
+    settings = make_settings(stand_in.root, sqlite_url, listen_port=port, public_url=url, **extra)
     process = BotProcess(stand_in, settings)
     await process.start()
     yield WebBot(process, url)
