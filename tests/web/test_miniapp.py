@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode
 
+import aiohttp
 import pytest
 from playwright.async_api import Page
 from sqlalchemy import select
@@ -244,6 +245,26 @@ async def test_session_link_opens_the_app_and_both_flows_count(
     counts = summary_counts(post.text or "")
     assert sum(counts.values()) == 4
     assert {t: n for t, n in counts.items() if n} == _tally([r.main_type for r in results])
+    # The budget: an app participant costs Telegram three messages (result, chart, card), a
+    # chat participant one per question on top; /metrics counts them per participant.
+    for uid in (5201, 5202, 5203):
+        sent = [c for c in stand_in.calls if c.chat_id == uid and _rate_limited(c.method)]
+        assert len(sent) == 3, [c.method for c in sent]
+    chat_calls = [
+        c for c in stand_in.calls if c.chat_id == chat_person and _rate_limited(c.method)
+    ]
+    async with aiohttp.ClientSession() as http, http.get(f"{web_bot.url}/metrics") as reply:
+        metrics = dict(
+            line.split(" ", 1) for line in (await reply.text()).splitlines() if line[:1] != "#"
+        )
+    assert int(metrics["dteam_private_chats_messaged"]) == 4
+    assert int(metrics["dteam_private_messages_total"]) == 9 + len(chat_calls)
+    per_person = float(metrics["dteam_private_messages_per_participant"])
+    assert per_person == pytest.approx((9 + len(chat_calls)) / 4, abs=0.001)
+
+
+def _rate_limited(method: str) -> bool:
+    return method.lower().startswith(("send", "edit", "copy", "forward"))
 
 
 def _tally(types: list[str]) -> dict[str, int]:
@@ -251,3 +272,27 @@ def _tally(types: list[str]) -> dict[str, int]:
     for t in types:
         out[t] = out.get(t, 0) + 1
     return out
+
+
+async def test_english_and_the_language_switch(
+    web_bot: WebBot, stand_in: BotApiServer, phone: Watched, screenshot: Shot
+) -> None:
+    stand_in.set_main_web_app(f"{web_bot.url}/app/")
+    stand_in.add_user(5401, "Ann", language_code="en")
+    page = phone.page
+    await page.goto(stand_in.open_web_app(5401, link="https://t.me/dteam_test_bot?startapp"))
+    consent = page.locator("#consent")
+    await consent.wait_for()
+    assert "agree" in (await consent.inner_text()).lower()
+    assert await page.evaluate("document.documentElement.lang") == "en"
+    await screenshot(page, "miniapp-welcome-phone")
+    await page.locator("#language").click()
+    await page.locator("html[lang=de] #consent").wait_for()
+    assert "Einverstanden" in await page.locator("#consent").inner_text()
+    await page.locator("#language").click()
+    await page.locator("html[lang=en] #consent").click()
+    await current_item(page)
+    assert (await page.locator("#progress").inner_text()).startswith("Question 1 of")
+    assert await answer(page, 0) != "result"
+    assert await page.locator("#back").inner_text() == "‹ Back"
+    assert phone.errors == []
