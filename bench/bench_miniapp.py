@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -182,13 +183,17 @@ async def _chat_person(server: BotApiServer, uid: int, link: str, flow: Flow) ->
     )
     while True:
         await asyncio.sleep(rng.uniform(*THINK))
-        n = _progress(question)
+        n = _progress(question) or 0
         buttons = [b for b in question.buttons if str(b["callback_data"]).startswith("a:")]
         mark = server.mark()
         started = time.perf_counter()
         server.press_button(uid, question.message_id, rng.choice(buttons)["callback_data"])
+
+        def moved(m: StoredMessage, n: int = n) -> bool:
+            return (_progress(m) or 0) > n or (m.text or "").startswith("Vielen")
+
         question = await server.wait_for(
-            lambda m, n=n: (_progress(m) or 0) > (n or 0) or (m.text or "").startswith("Vielen"),
+            moved,
             TIMEOUT,
             chat_id=uid,
             since=mark,
@@ -211,7 +216,7 @@ async def _app_person(
     headers = {"Authorization": f"tma {init_data}", "Content-Type": "application/json"}
     count = 0
 
-    async def post(action: str, body: dict[str, object]) -> dict[str, object]:
+    async def post(action: str, body: dict[str, Any]) -> dict[str, Any]:
         nonlocal count
         count += 1
         body = {"request_id": f"{uid}-{count:04d}-bench", **body}
@@ -223,7 +228,7 @@ async def _app_person(
             return dict(await r.json())
 
     view = await post("open", {})
-    items = {it["id"]: it for it in view["items"]}  # type: ignore[union-attr]
+    items = {it["id"]: it for it in view["items"]}
     view = await post("consent", {})
     while view.get("run"):
         await asyncio.sleep(rng.uniform(*THINK))

@@ -208,7 +208,7 @@ def _render(state: Web, view: View, *, full: bool) -> JSON:
     body: JSON = {
         "lang": lang,
         "consent": view.consent,
-        "session": view.session,
+        "workshop": view.workshop,
         "run": None,
         "answers": view.answers,
         "result": None if view.result is None else present.result(services, view.result, lang),
@@ -232,5 +232,5 @@ def _render(state: Web, view: View, *, full: bool) -> JSON:
         body["items"] = present.items(services, version, lang)
         body["texts"] = present.ui_texts(services, state.texts, lang)
         if not view.consent:
-            body["welcome"] = present.welcome(services, lang, view.session)
+            body["welcome"] = present.welcome(services, lang, view.workshop)
     return body

@@ -2,7 +2,7 @@
 
 Every write records an update id in the same transaction, as the chat's buttons do: the app
 sends a fresh request id with each action, and a retried request (the network dropped the
-answer, not the request) writes nothing twice. Session membership is decided as /start does.
+answer, not the request) writes nothing twice. Workshop membership is decided as /start does.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from telegram import User
 from handlers.core.context import Services
 from handlers.core.flow import joined_open, language_of, open_run, participant_for
 from handlers.core.moderation import title_of
-from handlers.core.render import SKIP
 from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant, set_consent, set_joined, set_language
 from storage.runs import (
@@ -35,6 +34,7 @@ from storage.runs import (
 )
 from storage.taps import Written, read_tap, write_answer
 from storage.workshops import OPEN, get_workshop_by_code
+from typology.questionnaire import SKIP
 from typology.scoring import AnswerError
 from typology.scoring import Result as Classification
 
@@ -55,7 +55,7 @@ class View:
     run: Run | None = None  # in progress
     answers: dict[str, str] = field(default_factory=dict)
     result: Classification | None = None  # of the latest finished run, when none is running
-    session: str | None = None  # the title of the open session the answers count for
+    workshop: str | None = None  # the title of the open workshop the answers count for
     notice: str | None = None  # a chat text key (plain text in the app)
     notice_values: dict[str, str] = field(default_factory=dict)
     finished_now: Run | None = None  # finished by this request: its result goes to the chat
@@ -68,7 +68,7 @@ def update_id_for(user_id: int, request_id: str) -> int:
 
 
 async def _fill(session: AsyncSession, services: Services, view: View, who: Participant) -> View:
-    """Adds the run in progress (or the last result) and the session to view."""
+    """Adds the run in progress (or the last result) and the workshop to view."""
     view.consent = who.consent_at is not None
     assert who.id is not None
     view.run = await active_run(session, participant_id=who.id)
@@ -82,12 +82,12 @@ async def _fill(session: AsyncSession, services: Services, view: View, who: Part
             version = finished.questionnaire_version
             view.result = as_classification(row, questionnaire_version=version)
     joined = await joined_open(session, who)
-    view.session = None if joined is None else title_of(services, joined, view.lang)
+    view.workshop = None if joined is None else title_of(services, joined, view.lang)
     return view
 
 
 async def open_app(services: Services, user: User, *, join: str | None) -> View:
-    """Greets the user as /start does: joins the session of a startapp link, finds the run."""
+    """Greets the user as /start does: joins the workshop of a startapp link, finds the run."""
     async with services.db.write() as session:
         who = await participant_for(session, services, user)
         view = View(language_of(services, who, user))
@@ -111,8 +111,8 @@ async def _join(
         return
     assert who.id is not None
     running = await active_run(session, participant_id=who.id)
-    # As /start: a run in progress for another session is not moved by a link alone (the
-    # chat asks which session it counts for; the app keeps it where it is).
+    # As /start: a run in progress for another workshop is not moved by a link alone (the
+    # chat asks which workshop it counts for; the app keeps it where it is).
     if running is None or running.workshop_id == linked.id:
         await set_joined(session, participant=who, workshop_id=linked.id)
 
@@ -197,7 +197,7 @@ async def answer(
         raise Refused("not this user's run")
     run = found.run
     q = services.questionnaire_for(run.questionnaire_version)
-    if not q.accepts(item_id, option_id, skip=SKIP):
+    if not q.accepts(item_id, option_id):
         raise Refused("no such question or option")
     view = View(language_of(services, found.participant, user), consent=True)
     if run.status != IN_PROGRESS or item_id != run.current_item:
@@ -234,7 +234,7 @@ async def answer(
     else:
         run.current_item, view.result, view.finished_now = None, result, run
     if found.workshop is not None and found.workshop.status == OPEN:
-        view.session = title_of(services, found.workshop, view.lang)
+        view.workshop = title_of(services, found.workshop, view.lang)
     return view
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 from handlers.core.context import Services
 from handlers.core.i18n import Texts
-from handlers.core.render import SKIP, type_name
+from handlers.core.render import type_name
 from typology.group import percent_shares
+from typology.questionnaire import SKIP
 from typology.scoring import Result
 from typology.types import TYPES, TypeId
 
@@ -54,14 +55,14 @@ def ui_texts(services: Services, web_texts: Texts, lang: str) -> dict[str, str]:
     return texts
 
 
-def welcome(services: Services, lang: str, session_title: str | None) -> JSON:
+def welcome(services: Services, lang: str, workshop_title: str | None) -> JSON:
     """Returns the welcome with the privacy note, as the chat shows it before consent."""
     t = services.texts
     return {
         "text": plain(t.get(lang, "start.welcome", total=len(services.questionnaire.items))),
         "joining": None
-        if session_title is None
-        else plain(t.get(lang, "start.joining", title=session_title)),
+        if workshop_title is None
+        else plain(t.get(lang, "start.joining", title=workshop_title)),
         "privacy": plain(t.get(lang, "start.privacy_short")),
     }
 

@@ -39,8 +39,9 @@ class Client:
             return answer.status, await answer.json()
 
 
-def launch_data(stand_in: BotApiServer, user: int, **kwargs: int) -> str:
-    url = stand_in.open_web_app(user, link="https://t.me/dteam_test_bot?startapp", **kwargs)
+def launch_data(stand_in: BotApiServer, user: int, auth_date: int | None = None) -> str:
+    link = "https://t.me/dteam_test_bot?startapp"
+    url = stand_in.open_web_app(user, link=link, auth_date=auth_date)
     return dict(parse_qsl(url.split("#", 1)[1]))["tgWebAppData"]
 
 

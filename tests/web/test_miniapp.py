@@ -205,7 +205,7 @@ async def test_session_link_opens_the_app_and_both_flows_count(
         stand_in.add_user(uid, f"App {uid}", language_code="de")
         await page.goto(stand_in.open_web_app(uid, link=link))
         await page.locator("#consent").click()
-        assert await page.locator(".session, #heading").count() >= 1
+        assert await page.locator(".workshop, #heading").count() >= 1
         while await screen(page) != "result":
             await answer(page, uid % 3)
         await page.goto("about:blank")

@@ -143,7 +143,6 @@
     app.run = data.run;
     app.answers = data.answers || {};
     app.result = data.result;
-    app.session = data.session;
     app.welcome = data.welcome || app.welcome;
     app.sentToChat = data.sent_to_chat;
   }
@@ -211,7 +210,7 @@
           return el("p", { text: p });
         })
       ),
-      w.joining ? el("p", { class: "session", text: w.joining }) : null,
+      w.joining ? el("p", { class: "workshop", text: w.joining }) : null,
       el("p", { class: "hint", text: w.privacy || "" }),
       el("button", {
         type: "button",
