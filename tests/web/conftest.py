@@ -130,9 +130,11 @@ class WebBot:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def web_bot(
-    stand_in: BotApiServer, sqlite_url: str, request: pytest.FixtureRequest
+    stand_in: BotApiServer, database_url: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[WebBot]:
     """Runs the bot (the `dteam run` code path) with DTEAM_PUBLIC_URL at its own address.
+
+    On SQLite and on PostgreSQL (the `database_url` fixture), like the end-to-end tests.
 
     Marker `bot_settings(name=value, ...)` overrides further settings.
     """
@@ -140,7 +142,9 @@ async def web_bot(
     url = f"http://127.0.0.1:{port}"
     marker = request.node.get_closest_marker("bot_settings")
     extra = dict(marker.kwargs) if marker is not None else {}
-    settings = make_settings(stand_in.root, sqlite_url, listen_port=port, public_url=url, **extra)
+    settings = make_settings(
+        stand_in.root, database_url, listen_port=port, public_url=url, **extra
+    )
     process = BotProcess(stand_in, settings)
     await process.start()
     yield WebBot(process, url)
