@@ -170,6 +170,17 @@ async def handle(request: web.Request) -> web.Response:
         log.info("Mini App request refused: launch data %s", exc)
         return _refusal(state, 401, str(exc))
     user = _user(data)
+    with state.in_flight.enter(user.id) as admitted:
+        if not admitted:
+            response = _json({"error": "busy"}, status=429)
+            response.headers["Retry-After"] = "1"
+            return response
+        return await _run(state, request, user, data, entry)
+
+
+async def _run(
+    state: Web, request: web.Request, user: User, data: InitData, entry: tuple[Action, bool]
+) -> web.Response:
     action, full = entry
     try:
         view = await action(state, user, data, await _body(request))

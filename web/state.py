@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,38 @@ TEXTS_DIR = Path(__file__).resolve().parent / "texts"
 # Sends a finished run's result, chart and profile card to the chat (what the chat's last
 # answer does); bot/ passes the journey's function in, so web/ depends on no feature.
 Deliver = Callable[[DTeamContext, int, int | None, Result, str, Run], Awaitable[None]]
+
+
+# The page sends one request at a time; more at once from one user is a script. They are
+# refused before they reach the database, as the chat's per-user queue drops a flood.
+MAX_IN_FLIGHT = 2
+
+
+class InFlight:
+    """Counts each user's requests being processed; refuses those beyond a limit."""
+
+    def __init__(self, limit: int = MAX_IN_FLIGHT) -> None:
+        self.limit = limit
+        self._count: dict[int, int] = {}
+
+    @contextmanager
+    def enter(self, user_id: int) -> Iterator[bool]:
+        """Yields whether this request may go on (and counts it while it does)."""
+        if self._count.get(user_id, 0) >= self.limit:
+            yield False
+            return
+        self._count[user_id] = self._count.get(user_id, 0) + 1
+        try:
+            yield True
+        finally:
+            left = self._count[user_id] - 1
+            if left:
+                self._count[user_id] = left
+            else:
+                del self._count[user_id]  # idle users take no memory
+
+    def __len__(self) -> int:
+        return len(self._count)
 
 
 @dataclass(frozen=True)
@@ -43,6 +76,7 @@ class Web:
     templates: jinja2.Environment
     texts: Texts  # the app's own strings (web/texts/), checked like the chat's
     deliver: Deliver
+    in_flight: InFlight = field(default_factory=InFlight)
 
     @property
     def services(self) -> Services:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -185,3 +186,21 @@ async def test_body_size_is_limited(web_bot: WebBot, alice: Client) -> None:
     ) as answer:
         assert answer.status == 400
     assert await counts(web_bot) == before
+
+
+async def test_a_burst_from_one_user_writes_one_answer(web_bot: WebBot, alice: Client) -> None:
+    await alice.post("open")
+    _, view = await alice.post("consent", {"request_id": "consent-0003"})
+    run, first = view["run"]["id"], view["run"]["current"]
+    before = await counts(web_bot)
+    burst = [
+        alice.post(
+            "answer", {"request_id": f"burst-{n:04d}", "run": run, "item": first, "option": "2"}
+        )
+        for n in range(20)
+    ]
+    statuses = [status for status, _ in await asyncio.gather(*burst)]
+    assert set(statuses) <= {200, 429}, statuses
+    assert 200 in statuses
+    _, _, answers, _ = await counts(web_bot)
+    assert answers == before[2] + 1  # one answer; the rest were stale or refused as busy

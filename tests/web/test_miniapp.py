@@ -245,14 +245,16 @@ async def test_session_link_opens_the_app_and_both_flows_count(
     counts = summary_counts(post.text or "")
     assert sum(counts.values()) == 4
     assert {t: n for t, n in counts.items() if n} == _tally([r.main_type for r in results])
-    # The budget: an app participant costs Telegram three messages (result, chart, card), a
-    # chat participant one per question on top; /metrics counts them per participant.
+    # The budget: an app participant who came by the link costs Telegram three messages
+    # (result, chart, card); a chat participant 19: the welcome, the first question in its
+    # place, 14 edits to the next question, and the same three. /metrics counts per person.
     for uid in (5201, 5202, 5203):
         sent = [c for c in stand_in.calls if c.chat_id == uid and _rate_limited(c.method)]
         assert len(sent) == 3, [c.method for c in sent]
     chat_calls = [
         c for c in stand_in.calls if c.chat_id == chat_person and _rate_limited(c.method)
     ]
+    assert len(chat_calls) == 19, [c.method for c in chat_calls]
     async with aiohttp.ClientSession() as http, http.get(f"{web_bot.url}/metrics") as reply:
         metrics = dict(
             line.split(" ", 1) for line in (await reply.text()).splitlines() if line[:1] != "#"
