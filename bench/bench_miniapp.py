@@ -27,7 +27,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from sandbox.context import Settings  # noqa: E402
 from sandbox.models import StoredMessage  # noqa: E402
 from sandbox.server import BotApiServer  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 from typology.profiles import load_profiles  # noqa: E402
 
 TOKEN = "333333:miniapp-bench-token"
@@ -100,12 +100,6 @@ class Flow:
                 f"failures {len(self.failures)} {self.failures[:3]}",
             ]
         )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _spawn(env: dict[str, str]) -> asyncio.subprocess.Process:
@@ -298,7 +292,7 @@ async def main(n_app: int, n_chat: int) -> None:
         server.add_group(group, f"Sitzung {group}", type="supergroup")
         server.set_member(group, MODERATOR, "creator")
         server.set_member(group, bot_id, "administrator")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server.set_main_web_app(f"{base}/app/")
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,6 @@ Without Chromium (a non-root machine) they skip with the reason; under CI=true t
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from playwright.async_api import Browser, ConsoleMessage, Page, ViewportSize, as
 from sandbox.context import Settings as StandInSettings
 from sandbox.server import BotApiServer
 from tests.e2e.harness import BOT_USERNAME, TOKEN, BotProcess, make_settings
+from tests.support.ports import free_port
 
 CHROMIUM = Path(os.environ.get("DTEAM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -101,13 +101,6 @@ def screenshot() -> Callable[[Page, str], Awaitable[Path]]:
         return path
 
     return save
-
-
-def free_port() -> int:
-    """Returns a loopback port free at this moment (the bot must know its URL up front)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest_asyncio.fixture(loop_scope="session")

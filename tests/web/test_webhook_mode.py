@@ -10,7 +10,8 @@ import aiohttp
 from sandbox.context import Settings as StandInSettings
 from sandbox.server import BotApiServer
 from tests.e2e.harness import BOT_USERNAME, TOKEN, make_settings
-from tests.e2e.webhook_harness import SECRET, WebhookProcess, free_port
+from tests.e2e.webhook_harness import SECRET, WebhookProcess
+from tests.support.ports import free_port
 from web.security import CONTENT_SECURITY_POLICY
 
 USER = 5501
