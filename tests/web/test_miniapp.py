@@ -149,6 +149,9 @@ async def test_answer_back_change_reload_and_result(
     )
     assert name in (card.text or "")
     assert any((m.text or "").startswith("Vielen Dank!") for m in stand_in.messages(USER))
+    # Four messages in all: the welcome, then the result, chart and card.
+    sent = [c.method for c in stand_in.calls if c.chat_id == USER and _rate_limited(c.method)]
+    assert len(sent) == 4, sent
     assert phone.errors == []
 
 
