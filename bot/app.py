@@ -27,6 +27,7 @@ from storage.database import Database
 from typology.profiles import load_profiles
 from typology.questionnaire import load_questionnaire, load_questionnaires
 from typology.scoring import load_model, load_models
+from web.routes import APP_PATH
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         pseudonym_key=settings.pseudonym_key,
         questionnaires=load_questionnaires(),
         models=load_models(),
+        webapp_url=None if settings.public_url is None else settings.public_url + APP_PATH,
     )
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import socket
 import sys
 import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from pydantic import SecretStr
 from tqdm import tqdm
 
-from bot.demo_crowd import Walker, answer_sheets
+from bot.demo_crowd import AppWalker, Walker, answer_sheets
 from bot.settings import Settings
+from sandbox.context import Settings as StandInSettings
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
 from typology.questionnaire import load_questionnaire
@@ -24,16 +27,18 @@ log = logging.getLogger(__name__)
 
 TOKEN = "424242:demo-token-for-the-local-sandbox"  # noqa: S105 - the sandbox's, not Telegram's
 GROUP, MODERATOR, FIRST_PARTICIPANT = -100_4242, 4242, 10_001
-_CODE = re.compile(r"\?start=([A-Za-z0-9_-]+)$")
+_CODE = re.compile(r"\?start(?:app)?=([A-Za-z0-9_-]+)$")
 TIMEOUT = 60.0
 README = """D-Team offline demo
 ===================
 
 What ran: the real bot (the `dteam run` code, long polling) against a local stand-in of the
 Telegram Bot API on {root} (loopback only, no token, no network). A moderator opened a session
-with /session in the group "{title}", {n} simulated participants joined through the deep link,
-consented and answered (each leaning to one of the four types, with noise), then the moderator
-sent /summary and /export.
+with /session in the group "{title}", {n} simulated participants joined from its link and
+consented and answered (each leaning to one of the four types, with noise): {n_chat} in the chat
+with the bot, {n_app} in the Mini App (the bot's web page at {web}, opened from the link as
+Telegram opens it, with launch data signed by the stand-in). Then the moderator sent /summary
+and /export.
 
 Files:
   dteam-post.md     the D-Team post the bot posted in the group (Markdown)
@@ -49,7 +54,7 @@ Next: create a bot with @BotFather, put DTEAM_BOT_TOKEN=... into .env and run `s
 """
 
 
-def _demo_settings(settings: Settings, root: str, db_path: Path) -> Settings:
+def _demo_settings(settings: Settings, root: str, db_path: Path, port: int) -> Settings:
     return settings.model_copy(
         update={
             "bot_token": SecretStr(TOKEN),
@@ -57,7 +62,9 @@ def _demo_settings(settings: Settings, root: str, db_path: Path) -> Settings:
             "database_url": f"sqlite+aiosqlite:///{db_path}",
             "channel_id": None,
             "webhook_url": None,
-            "listen_port": 0,  # /healthz on any free port: never collides with a running bot
+            # A port free a moment ago, never a running bot's: the Mini App's URL needs it.
+            "listen_port": port,
+            "public_url": f"http://127.0.0.1:{port}",
             "live_interval": 1.0,
         }
     )
@@ -95,21 +102,28 @@ async def _command(server: BotApiServer, text: str, chat: int, predicate: Any) -
     return found
 
 
-async def _crowd(server: BotApiServer, code: str, n: int, lang: str) -> list[Walker]:
+async def _crowd(
+    server: BotApiServer, link: str, n: int, lang: str, web: str
+) -> list[Walker | AppWalker]:
+    """Every second participant answers in the chat, the others in the Mini App."""
     sheets = answer_sheets(load_questionnaire(), n)
-    walkers = [
+    code = link.rsplit("=", 1)[1]
+    walkers: list[Walker | AppWalker] = [
         Walker(server, FIRST_PARTICIPANT + i, code, sheet, token=TOKEN, language=lang)
+        if i % 2 == 0
+        else AppWalker(server, FIRST_PARTICIPANT + i, link, sheet, web, TOKEN, language=lang)
         for i, sheet in enumerate(sheets)
     ]
     bar = tqdm(total=n, desc="participants", unit="done", file=sys.stderr, leave=True)
 
-    async def one(i: int, walker: Walker) -> None:
+    async def one(i: int, walker: Walker | AppWalker, http: aiohttp.ClientSession) -> None:
         await asyncio.sleep(i * 0.05)  # they scan the QR code one after another
-        await walker.walk()
+        await (walker.walk(http) if isinstance(walker, AppWalker) else walker.walk())
         bar.update(1)
 
     try:
-        await asyncio.gather(*(one(i, w) for i, w in enumerate(walkers)))
+        async with aiohttp.ClientSession() as http:
+            await asyncio.gather(*(one(i, w, http) for i, w in enumerate(walkers)))
     finally:
         bar.close()
     return walkers
@@ -168,16 +182,25 @@ async def _export(server: BotApiServer, out: Path) -> list[Path]:
     return paths
 
 
-async def _run_workshop(server: BotApiServer, n: int, lang: str, out: Path) -> list[Path]:
+async def _run_workshop(
+    server: BotApiServer, n: int, lang: str, out: Path, web: str
+) -> list[Path]:
     """Plays the moderator and the participants; returns the files written."""
     await _command(server, "/start", MODERATOR, lambda _m: True)  # so /export may reach her
     qr = await _command(server, "/session Demo-Workshop", GROUP, lambda m: m.photo is not None)
-    match = _CODE.search(str(qr.buttons[0].get("url", "")))
-    if match is None:
+    link = str(qr.buttons[0].get("url", ""))
+    if _CODE.search(link) is None:
         raise RuntimeError(f"no join link on the session message: {qr.buttons}")
-    walkers = await _crowd(server, match[1], n, lang)
-    log.info("%d participants finished, %d taps repeated", n, sum(w.retries for w in walkers))
+    walkers = await _crowd(server, link, n, lang, web)
+    retries = sum(w.retries for w in walkers if isinstance(w, Walker))
+    log.info("%d participants finished, %d taps repeated", n, retries)
     return [*await _summary(server, out), *await _export(server, out)]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _prepare(out: Path) -> Path:
@@ -196,16 +219,19 @@ async def run_demo(settings: Settings, *, participants: int = 40, out: Path) -> 
         return 2
     db_path = _prepare(out)
     started = time.monotonic()
-    server = BotApiServer()
+    server = BotApiServer(settings=StandInSettings(allow_http_webapps=True))
     root = await server.start("127.0.0.1", 0)
     _world(server, "Demo-Workshop")
+    port = _free_port()
+    web = f"http://127.0.0.1:{port}"
+    server.set_main_web_app(f"{web}/app/")  # what BotFather's Main Mini App setting does
     stop, ready = asyncio.Event(), asyncio.Event()
     print(f"dteam demo: local Bot API stand-in on {root}; bot log in {out / 'bot.log'}")  # noqa: T201
     with _log_to(out / "bot.log"):
         from bot.runner import run_polling  # here: alembic logs while it is imported
 
         bot = asyncio.create_task(
-            run_polling(_demo_settings(settings, root, db_path), stop, ready)
+            run_polling(_demo_settings(settings, root, db_path, port), stop, ready)
         )
         try:
             waiter = asyncio.create_task(ready.wait())
@@ -213,7 +239,7 @@ async def run_demo(settings: Settings, *, participants: int = 40, out: Path) -> 
             if not ready.is_set():
                 waiter.cancel()
                 raise RuntimeError("the bot did not start; see bot.log")
-            files = await _run_workshop(server, participants, settings.language, out)
+            files = await _run_workshop(server, participants, settings.language, out, web)
         except (RuntimeError, TimeoutError) as exc:
             log.exception("demo failed")
             print(f"dteam demo: failed: {exc}", file=sys.stderr)  # noqa: T201
@@ -224,7 +250,16 @@ async def run_demo(settings: Settings, *, participants: int = 40, out: Path) -> 
                 await asyncio.wait_for(bot, 30)
             await server.stop()
     exports = "  ".join(p.name for p in files[2:]) + "   the export sent to the moderator"
-    readme = README.format(root=root, title="Demo-Workshop", n=participants, exports=exports)
+    n_app = participants // 2
+    readme = README.format(
+        root=root,
+        title="Demo-Workshop",
+        n=participants,
+        n_chat=participants - n_app,
+        n_app=n_app,
+        web=web,
+        exports=exports,
+    )
     (out / "README.txt").write_text(readme, encoding="utf-8")
     print(f"dteam demo: {participants} participants in {time.monotonic() - started:.0f} s; wrote")  # noqa: T201
     for path in [*files, out / "README.txt"]:

@@ -6,14 +6,20 @@ how a person walks through D-Team.
 A `Walker` joins through the deep link, consents and answers from a fixed answer sheet, acting
 on whatever the bot shows (welcome, resume offer, question). When the bot does not react within
 `patience` seconds (it crashed, an update was lost) it taps the same button again, or sends
-/start again when there is nothing to tap, as a real user would.
+/start again when there is nothing to tap, as a real user would. `AppWalker` does the same
+through the Mini App's API.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import aiohttp
 
 from sandbox.models import StoredMessage
 from sandbox.participants import SimulatedParticipant
@@ -159,3 +165,61 @@ class Walker:
                 quiet_since = time.monotonic()
                 continue
             await notifier.wait(min(self.patience - (now - quiet_since), end - now) + 0.01)
+
+
+@dataclass
+class AppWalker:
+    """One participant in the Mini App, opened from the workshop's startapp link.
+
+    Makes the requests the page makes (open, consent, one per answer, from `sheet`), with the
+    launch data the stand-in signs, and waits for the result card in the chat.
+    """
+
+    server: BotApiServer
+    user_id: int
+    link: str  # t.me/<bot>?startapp=<code>
+    sheet: dict[str, str]
+    base: str  # the bot's web root (DTEAM_PUBLIC_URL)
+    token: str | None = None
+    language: str = "de"
+    deadline: float = 120.0
+    saw_result: bool = False
+
+    def __post_init__(self) -> None:
+        if self.user_id not in self.server.world.users:
+            self.server.add_user(self.user_id, f"A{self.user_id}", self.language)
+
+    async def walk(self, http: aiohttp.ClientSession) -> None:
+        """Opens the app, consents, answers every question, and waits for the chat's card."""
+        url = self.server.open_web_app(self.user_id, link=self.link, token=self.token)
+        init_data = dict(parse_qsl(url.split("#", 1)[1]))["tgWebAppData"]
+        headers = {"Authorization": f"tma {init_data}", "Content-Type": "application/json"}
+        sent = 0
+
+        async def post(action: str, body: dict[str, Any]) -> dict[str, Any]:
+            nonlocal sent
+            sent += 1
+            payload = json.dumps({"request_id": f"demo-{self.user_id}-{sent:04d}", **body})
+            async with http.post(
+                f"{self.base}/app/api/{action}", data=payload, headers=headers
+            ) as r:
+                if r.status != 200:
+                    raise RuntimeError(f"{action}: HTTP {r.status}")
+                return dict(await r.json())
+
+        mark = self.server.mark()
+        await post("open", {})
+        view = await post("consent", {})
+        while isinstance(run := view.get("run"), dict):
+            item = str(run["current"])
+            view = await post(
+                "answer", {"run": run["id"], "item": item, "option": self.sheet[item]}
+            )
+        self.saw_result = isinstance(view.get("result"), dict)
+        await self.server.wait_for(
+            lambda m: any(b.get("callback_data") == "n" for b in m.buttons),  # the card's "again"
+            self.deadline,
+            chat_id=self.user_id,
+            since=mark,
+            token=self.token,
+        )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.error import RetryAfter
 
-from bot.pacing import Callback, PacedRateLimiter
+from bot.pacing import MESSAGE_METHODS, Callback, PacedRateLimiter
 from handlers.core.outcome import UpdateOutcome
 from storage.database import Database
 from storage.health import count_finished_participants
@@ -30,6 +30,21 @@ class Metrics:
     webhook_rejected: int = 0
     webhook_malformed: int = 0
     updates_dropped: int = 0
+    # Calls Telegram counts against its flood limits (sends and edits, retries included).
+    private_messages: int = 0
+    group_messages: int = 0
+    # Private chats messaged since start: one int per participant, for the budget per person.
+    private_chats: set[int] = field(default_factory=set)
+
+    def message(self, chat: object) -> None:
+        """Counts one rate-limited call to chat (a private chat has a positive id)."""
+        if isinstance(chat, str) and chat.lstrip("-").isdigit():
+            chat = int(chat)  # multipart requests carry the id as text
+        if isinstance(chat, int) and chat > 0:
+            self.private_messages += 1
+            self.private_chats.add(chat)
+        elif chat is not None:
+            self.group_messages += 1
 
     def dropped(self, _update: object) -> None:
         """Counts one update dropped because its sender's (or group's) queue was full."""
@@ -78,6 +93,31 @@ class Metrics:
         lines: list[str] = []
         for name, kind, help_text in rows:
             lines += _metric(f"dteam_{name}_total", kind, help_text, getattr(self, name))
+        lines += _metric(
+            "dteam_private_messages_total",
+            "counter",
+            "Messages sent or edited in private chats (each counts against Telegram's limits).",
+            self.private_messages,
+        )
+        lines += _metric(
+            "dteam_group_messages_total",
+            "counter",
+            "Messages sent or edited in groups and channels.",
+            self.group_messages,
+        )
+        lines += _metric(
+            "dteam_private_chats_messaged",
+            "gauge",
+            "Private chats (participants) the bot messaged since it started.",
+            len(self.private_chats),
+        )
+        per_person = self.private_messages / len(self.private_chats) if self.private_chats else 0
+        lines += _metric(
+            "dteam_private_messages_per_participant",
+            "gauge",
+            "Rate-limited calls per participant messaged: the budget each one costs.",
+            round(per_person, 3),
+        )
         if finished is not None:
             lines += _metric(
                 "dteam_participants_finished",
@@ -88,7 +128,7 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
-def _metric(name: str, kind: str, help_text: str, value: int) -> list[str]:
+def _metric(name: str, kind: str, help_text: str, value: float) -> list[str]:
     return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value}"]
 
 
@@ -110,7 +150,11 @@ class CountingRateLimiter(PacedRateLimiter):
     ) -> Any:
         """Runs the request through the limiter, counting each RetryAfter on the way."""
 
+        message = endpoint.lower().startswith(MESSAGE_METHODS)
+
         async def counted(*a: Any, **kw: Any) -> Any:
+            if message:  # every attempt: a retry after a 429 counts at Telegram too
+                self.metrics.message(data.get("chat_id"))
             try:
                 return await callback(*a, **kw)
             except RetryAfter:

@@ -13,6 +13,7 @@ from telegram.ext import Application
 from bot.metrics import METRICS_KEY, Metrics
 from bot.settings import Settings
 from handlers.core.context import SERVICES_KEY, Services
+from handlers.journey.questionnaire import deliver_result
 from storage.migrate import current_revision
 from web.routes import WebConfig, add_web_routes
 
@@ -37,7 +38,7 @@ def add_web_pages(web_app: web.Application, application: AnyApp, settings: Setti
         public_url=settings.public_url,
         max_age=settings.webapp_max_age,
     )
-    add_web_routes(web_app, application, config)
+    add_web_routes(web_app, application, config, deliver_result)
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -26,7 +26,7 @@ from telegram.ext import AIORateLimiter
 Callback = Callable[..., Coroutine[Any, Any, Any]]
 
 # Methods that send or change a message: Telegram counts them against its flood limits.
-_MESSAGE_METHODS = ("send", "edit", "copy", "forward")
+MESSAGE_METHODS = ("send", "edit", "copy", "forward")
 # Telegram allows about 1 message/s per chat with bursts of about 3; a token of slack each.
 _CHAT_BURST, _CHAT_PERIOD = 2, 2.5
 _CHATS_KEPT = 10_000  # above this, chats whose bucket is empty again are forgotten
@@ -324,7 +324,7 @@ class PacedRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> Any:
         """Waits for the message's budgets (if it is one), then sends it with PTB's retries."""
-        if endpoint.lower().startswith(_MESSAGE_METHODS):
+        if endpoint.lower().startswith(MESSAGE_METHODS):
             chat = data.get("chat_id")
             if isinstance(chat, str) and chat.lstrip("-").isdigit():
                 chat = int(chat)  # multipart requests carry the id as text

@@ -230,6 +230,10 @@ class BotApiServer(Outbox):
         user = self.world.user(user_id)
         if link is not None:
             url, start = webapp.direct_link(bot, link)
+            # Launch data says allows_write_to_pm: the user let the bot message them, as
+            # Telegram asks when a Main Mini App is opened before any /start.
+            bot.started.add(user_id)
+            self.world.private_chat(user)
             return webapp.launch_url(
                 bot, user, url, start_param=start, platform=platform, auth_date=auth_date
             )

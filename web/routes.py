@@ -2,59 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-import jinja2
 from aiohttp import web
-from telegram.ext import Application
 
-from handlers.core.context import SERVICES_KEY, Services
+from handlers.core.i18n import Texts
+from web import api
 from web.initdata import Verifier
 from web.pages import STATIC_DIR, environment, render
 from web.security import secure
+from web.state import TEXTS_DIR, WEB, AnyApp, Deliver, Web, WebConfig
 
-AnyApp = Application[Any, Any, Any, Any, Any, Any]
 APP_PATH = "/app/"  # the Mini App's page; its URL is public_url + APP_PATH
 STATIC_PATH = "/static/"
 
-
-@dataclass(frozen=True)
-class WebConfig:
-    """What the pages need from the settings (bot/ builds it; web/ never reads settings)."""
-
-    bot_token: str
-    public_url: str | None = None  # None: no Mini App buttons in the chat (pages still served)
-    max_age: int = 86400
+__all__ = ["APP_PATH", "WebConfig", "add_web_routes", "app_url"]
 
 
-@dataclass
-class Web:
-    """The state the page and API handlers share, kept in the aiohttp app."""
-
-    application: AnyApp
-    config: WebConfig
-    verify: Verifier
-    templates: jinja2.Environment
-
-    @property
-    def services(self) -> Services:
-        """Returns the handlers' services (database, questionnaire, texts)."""
-        services = self.application.bot_data[SERVICES_KEY]
-        assert isinstance(services, Services)
-        return services
-
-
-WEB: web.AppKey[Web] = web.AppKey("dteam_web", Web)
-
-
-def add_web_routes(web_app: web.Application, application: AnyApp, config: WebConfig) -> Web:
-    """Adds the pages, static files and security headers to web_app; returns the shared state."""
+def add_web_routes(
+    web_app: web.Application, application: AnyApp, config: WebConfig, deliver: Deliver
+) -> Web:
+    """Adds the pages, the Mini App's API, static files and security headers to web_app."""
     secure(web_app)
-    state = Web(application, config, Verifier(config.bot_token, config.max_age), environment())
+    state = Web(
+        application,
+        config,
+        Verifier(config.bot_token, config.max_age),
+        environment(),
+        Texts.load(TEXTS_DIR),
+        deliver,
+    )
     web_app[WEB] = state
     web_app.router.add_static(STATIC_PATH, STATIC_DIR, follow_symlinks=False)
     web_app.router.add_get(APP_PATH, _app_page)
+    web_app.router.add_post(APP_PATH + "api/{action}", api.handle)
     return state
 
 
@@ -64,7 +43,15 @@ def app_url(config: WebConfig) -> str | None:
 
 
 async def _app_page(request: web.Request) -> web.Response:
-    """Serves the Mini App's shell; its script reads the launch data and asks the API."""
+    """Serves the Mini App's page; its script reads the launch data and asks the API."""
     state = request.app[WEB]
     lang = state.services.default_language
-    return render(state.templates, "app.html", {"lang": lang})
+    return render(
+        state.templates,
+        "app.html",
+        {
+            "lang": lang,
+            "loading": state.texts.plain(lang, "app.loading"),
+            "outside": state.texts.plain(lang, "app.unauthorized"),
+        },
+    )

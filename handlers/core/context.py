@@ -68,6 +68,8 @@ class Services:
     member_hints: MemberCache = field(default_factory=lambda: MemberCache(HINT_ENTRIES))
     live_edited: dict[int, float] = field(default_factory=dict)
     live_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one live tick at a time
+    # The Mini App's URL (DTEAM_PUBLIC_URL + its path); None: the questionnaire in chat only.
+    webapp_url: str | None = None
 
     def questionnaire_for(self, version: str | None) -> Questionnaire:
         """Returns the questionnaire a run of this version was started on (else the current)."""

@@ -43,7 +43,15 @@ def chat_link(services: Services) -> str:
 
 
 def join_link(services: Services, code: str) -> str:
-    """Returns the deep link that joins the workshop with this code."""
+    """Returns the link that joins the workshop: into the Mini App if it is on, else the chat."""
+    if services.webapp_url is not None:
+        # A direct link to the bot's Main Mini App (set in BotFather): one tap to the questions.
+        return f"{chat_link(services)}?startapp={code}"
+    return chat_join_link(services, code)
+
+
+def chat_join_link(services: Services, code: str) -> str:
+    """Returns the deep link that joins the workshop in the chat with the bot."""
     return f"{chat_link(services)}?start={code}"
 
 

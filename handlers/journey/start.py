@@ -11,7 +11,13 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Update,
+    WebAppInfo,
+)
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from handlers.core import render
@@ -58,6 +64,11 @@ def welcome(
         [(t.get(lang, "start.consent_button"), cb(Action.CONSENT))],
         [(t.get(other, "start.language_button"), cb(Action.LANGUAGE, other))],
     )
+    if ctx.services.webapp_url is not None:  # the Mini App first; the chat stays the fallback
+        app = InlineKeyboardButton(
+            t.plain(lang, "start.webapp_button"), web_app=WebAppInfo(ctx.services.webapp_url)
+        )
+        markup = InlineKeyboardMarkup([[app], *markup.inline_keyboard])
     return "\n\n".join(parts), markup
 
 

@@ -15,6 +15,7 @@ from handlers.core.flow import write_tx
 from handlers.core.i18n import escape
 from handlers.core.moderation import (
     GroupCommand,
+    chat_join_link,
     group_workshop,
     join_link,
     moderator_command,
@@ -46,13 +47,17 @@ async def _post_join(ctx: DTeamContext, cmd: GroupCommand, workshop: Workshop) -
     """Posts the QR code with the deep-link button."""
     t, link = ctx.services.texts, join_link(ctx.services, workshop.code)
     title = escape(title_of(ctx.services, workshop, cmd.lang))
-    button = InlineKeyboardButton(t.get(cmd.lang, "moderation.session.join_button"), url=link)
+    rows = [[InlineKeyboardButton(t.get(cmd.lang, "moderation.session.join_button"), url=link)]]
+    chat = chat_join_link(ctx.services, workshop.code)
+    if chat != link:  # the link opens the Mini App: the chat stays one tap away
+        label = t.get(cmd.lang, "moderation.session.chat_join_button")
+        rows.append([InlineKeyboardButton(label, url=chat)])
     await send_photo(
         ctx,
         cmd.chat_id,
         qr_png(link),
         t.get(cmd.lang, "moderation.session.join_caption", title=title),
-        reply_markup=InlineKeyboardMarkup([[button]]),
+        reply_markup=InlineKeyboardMarkup(rows),
     )
 
 

@@ -28,6 +28,9 @@ async def test_demo_writes_post_chart_and_export(tmp_path: Path) -> None:
     assert len(xlsx) == 5
     readme = (out / "README.txt").read_text(encoding="utf-8")
     assert "dteam-post.md" in readme
+    # Both flows: every second participant answered in the Mini App (all 5 rows are finished).
+    assert "3 in the chat" in readme
+    assert "2 in the Mini App" in readme
     assert "dteam-session-1.csv" in readme
     assert "unhandled error" not in (out / "bot.log").read_text(encoding="utf-8")
     # Its own SQLite file, never the configured database (which does not even exist here).

@@ -107,6 +107,19 @@ async def test_direct_link_needs_a_main_mini_app(lenient: BotApiServer) -> None:
         lenient.open_web_app(USER, link="https://t.me/dteam_test_bot?startapp=a%20b")
 
 
+async def test_direct_link_lets_the_bot_write(lenient: BotApiServer) -> None:
+    # allows_write_to_pm: whoever opened the Main Mini App may get messages, even without /start.
+    lenient.add_user(4711, "Neu", language_code="de")
+    lenient.set_main_web_app("http://127.0.0.1:8080/app/")
+    async with Bot(TOKEN, base_url=f"{lenient.root}/bot") as bot:
+        with pytest.raises(BadRequest, match="Chat not found"):
+            await bot.send_message(4711, "vorher")
+        url = lenient.open_web_app(4711, link="https://t.me/dteam_test_bot?startapp=s1")
+        assert json.loads(signed_fields(url)["user"])["allows_write_to_pm"] is True
+        sent = await bot.send_message(4711, "nachher")
+    assert sent.chat.id == 4711
+
+
 async def test_open_over_http_control(lenient: BotApiServer) -> None:
     lenient.set_main_web_app("http://127.0.0.1:8080/app/")
     async with aiohttp.ClientSession() as http:

@@ -8,7 +8,6 @@ Without Chromium (a non-root machine) they skip with the reason; under CI=true t
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from playwright.async_api import Browser, ConsoleMessage, Page, ViewportSize, as
 from sandbox.context import Settings as StandInSettings
 from sandbox.server import BotApiServer
 from tests.e2e.harness import BOT_USERNAME, TOKEN, BotProcess, make_settings
+from tests.support.ports import free_port
 
 CHROMIUM = Path(os.environ.get("DTEAM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -103,13 +103,6 @@ def screenshot() -> Callable[[Page, str], Awaitable[Path]]:
     return save
 
 
-def free_port() -> int:
-    """Returns a loopback port free at this moment (the bot must know its URL up front)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def stand_in() -> AsyncIterator[BotApiServer]:
     """The Bot API stand-in, letting Mini Apps be served over http://127.0.0.1."""
@@ -129,11 +122,22 @@ class WebBot:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def web_bot(stand_in: BotApiServer, sqlite_url: str) -> AsyncIterator[WebBot]:
-    """Runs the bot (the `dteam run` code path) with DTEAM_PUBLIC_URL at its own address."""
+async def web_bot(
+    stand_in: BotApiServer, database_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[WebBot]:
+    """Runs the bot (the `dteam run` code path) with DTEAM_PUBLIC_URL at its own address.
+
+    On SQLite and on PostgreSQL (the `database_url` fixture), like the end-to-end tests.
+
+    Marker `bot_settings(name=value, ...)` overrides further settings.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = make_settings(stand_in.root, sqlite_url, listen_port=port, public_url=url)
+    marker = request.node.get_closest_marker("bot_settings")
+    extra = dict(marker.kwargs) if marker is not None else {}
+    settings = make_settings(
+        stand_in.root, database_url, listen_port=port, public_url=url, **extra
+    )
     process = BotProcess(stand_in, settings)
     await process.start()
     yield WebBot(process, url)

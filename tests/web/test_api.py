@@ -1,0 +1,206 @@
+"""The Mini App's API refuses what Telegram did not sign, and what no button could send."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote, urlencode
+
+import aiohttp
+import pytest_asyncio
+from sqlalchemy import func, select
+
+from sandbox.server import BotApiServer
+from storage.database import Database
+from storage.models import Answer, Participant, ProcessedUpdate, Run
+from tests.web.conftest import BROWSER_LOOP, WebBot
+from web.api import MAX_BODY
+
+pytestmark = BROWSER_LOOP
+
+ALICE, BOB = 5301, 5302
+
+
+@dataclass
+class Client:
+    """Posts to the Mini App's API with a user's launch data."""
+
+    http: aiohttp.ClientSession
+    base: str
+    init_data: str
+
+    async def post(self, action: str, body: object = None, **headers: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+        auth = {"Authorization": f"tma {self.init_data}"} | headers
+        async with self.http.post(
+            f"{self.base}/app/api/{action}", data=json.dumps(body or {}), headers=auth
+        ) as answer:
+            return answer.status, await answer.json()
+
+
+def launch_data(stand_in: BotApiServer, user: int, auth_date: int | None = None) -> str:
+    link = "https://t.me/dteam_test_bot?startapp"
+    url = stand_in.open_web_app(user, link=link, auth_date=auth_date)
+    return dict(parse_qsl(url.split("#", 1)[1]))["tgWebAppData"]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def alice(web_bot: WebBot, stand_in: BotApiServer, http: aiohttp.ClientSession) -> Client:
+    stand_in.set_main_web_app(f"{web_bot.url}/app/")
+    for uid in (ALICE, BOB):
+        stand_in.add_user(uid, f"User {uid}", language_code="de")
+    return Client(http, web_bot.url, launch_data(stand_in, ALICE))
+
+
+async def counts(bot: WebBot) -> tuple[int, int, int, int]:
+    db = Database(bot.process.settings.database_url)
+    try:
+        async with db.read() as session:
+            return (
+                (
+                    await session.execute(select(func.count()).select_from(Participant))
+                ).scalar_one(),
+                (await session.execute(select(func.count()).select_from(Run))).scalar_one(),
+                (await session.execute(select(func.count()).select_from(Answer))).scalar_one(),
+                (
+                    await session.execute(select(func.count()).select_from(ProcessedUpdate))
+                ).scalar_one(),
+            )
+    finally:
+        await db.dispose()
+
+
+def forged(init_data: str, **changes: str) -> str:
+    fields = dict(parse_qsl(init_data))
+    fields.update(changes)
+    return urlencode(fields, quote_via=quote)
+
+
+async def test_unsigned_forged_and_expired_get_401_and_write_nothing(
+    web_bot: WebBot, stand_in: BotApiServer, alice: Client
+) -> None:
+    before = await counts(web_bot)
+    user = json.dumps({"id": BOB, "first_name": "Bob"}, separators=(",", ":"))
+    expired = launch_data(stand_in, ALICE, auth_date=int(time.time()) - 86_401)
+    for init_data, error in [
+        ("", "unauthorized"),
+        (forged(alice.init_data, user=user), "unauthorized"),  # someone else's id
+        (forged(alice.init_data, hash="0" * 64), "unauthorized"),
+        (forged(alice.init_data, start_param="other"), "unauthorized"),  # added after signing
+        (expired, "expired"),
+    ]:
+        for action in ("open", "consent", "answer"):
+            client = Client(alice.http, alice.base, init_data)
+            body = {"request_id": "r" * 16, "run": 1, "item": "process", "option": "1"}
+            status, answer = await client.post(action, body)
+            assert (status, answer["error"]) == (401, error), (init_data[:40], action)
+            assert set(answer["messages"]) == {"de", "en"}
+    status, _ = await alice.post("open", Authorization="Bearer " + alice.init_data)
+    assert status == 401
+    assert await counts(web_bot) == before
+
+
+async def test_wrong_bots_token_is_refused(
+    web_bot: WebBot, stand_in: BotApiServer, alice: Client
+) -> None:
+    other = BotApiServer()
+    await other.start()
+    try:
+        other.add_bot("654321:OTHER-bot-token", username="dteam_test_bot")
+        other.add_user(ALICE, "Alice")
+        other.set_main_web_app("https://example.org/app/")
+        signed_elsewhere = launch_data(other, ALICE)
+    finally:
+        await other.stop()
+    status, answer = await Client(alice.http, alice.base, signed_elsewhere).post("open")
+    assert (status, answer["error"]) == (401, "unauthorized")
+
+
+async def test_forged_answers_are_refused_like_forged_buttons(
+    web_bot: WebBot, stand_in: BotApiServer, alice: Client
+) -> None:
+    status, opened = await alice.post("open")
+    assert status == 200
+    assert opened["consent"] is False
+    status, view = await alice.post("consent", {"request_id": "consent-0001"})
+    assert status == 200
+    run, first = view["run"]["id"], view["run"]["current"]
+    before = await counts(web_bot)
+    refusals = [
+        {"run": run, "item": first, "option": "9"},  # no such option
+        {"run": run, "item": "nosuchitem", "option": "1"},
+        {"run": run, "item": first, "option": "x"},  # skip is only for context questions
+        {"run": run + 1000, "item": first, "option": "1"},  # no such run
+    ]
+    for n, body in enumerate(refusals):
+        status, answer = await alice.post("answer", {"request_id": f"forged-{n:04d}", **body})
+        assert (status, answer["error"]) == (400, "invalid"), body
+    # Bob cannot answer (or go back) in Alice's run.
+    bob = Client(alice.http, alice.base, launch_data(stand_in, BOB))
+    assert (await bob.post("open"))[0] == 200
+    body = {"request_id": "bob-00001", "run": run, "item": first, "option": "1"}
+    assert (await bob.post("answer", body))[0] == 400
+    assert (await bob.post("back", body))[0] == 400
+    for malformed in ({"run": run, "item": first, "option": "1"}, {"request_id": "short"}):
+        assert (await alice.post("answer", malformed))[0] == 400
+    assert (await alice.post("nonsense", {}))[0] == 404
+    participants, runs, answers, processed = await counts(web_bot)
+    assert (runs, answers, processed) == before[1:]
+    assert participants == before[0] + 1  # Bob opened the app: a row, as after /start
+
+
+async def test_a_repeated_request_writes_once(web_bot: WebBot, alice: Client) -> None:
+    await alice.post("open")
+    _, view = await alice.post("consent", {"request_id": "consent-0002"})
+    run, first = view["run"]["id"], view["run"]["current"]
+    body = {"request_id": "answer-0001", "run": run, "item": first, "option": "4"}
+    status, once = await alice.post("answer", body)
+    assert status == 200
+    second = once["run"]["current"]
+    assert second != first
+    before = await counts(web_bot)
+    status, again = await alice.post("answer", body)  # the same request, sent again
+    assert status == 200
+    assert again["run"]["current"] == second  # where the first one led, not one further
+    assert again["answers"] == {first: "4"}
+    assert await counts(web_bot) == before
+
+
+async def test_body_size_is_limited(web_bot: WebBot, alice: Client) -> None:
+    before = await counts(web_bot)
+    big = {"request_id": "big-000001", "padding": "x" * MAX_BODY}
+    status, _ = await alice.post("consent", big)
+    assert status == 413
+    async with alice.http.post(
+        f"{alice.base}/app/api/consent",
+        data=b"not json",
+        headers={"Authorization": f"tma {alice.init_data}"},
+    ) as answer:
+        assert answer.status == 400
+    assert await counts(web_bot) == before
+
+
+async def test_a_burst_from_one_user_writes_one_answer(web_bot: WebBot, alice: Client) -> None:
+    await alice.post("open")
+    _, view = await alice.post("consent", {"request_id": "consent-0003"})
+    run, first = view["run"]["id"], view["run"]["current"]
+    before = await counts(web_bot)
+    burst = [
+        alice.post(
+            "answer", {"request_id": f"burst-{n:04d}", "run": run, "item": first, "option": "2"}
+        )
+        for n in range(20)
+    ]
+    statuses = [status for status, _ in await asyncio.gather(*burst)]
+    assert set(statuses) <= {200, 429}, statuses
+    assert 200 in statuses
+    _, _, answers, _ = await counts(web_bot)
+    assert answers == before[2] + 1  # one answer; the rest were stale or refused as busy
