@@ -19,15 +19,13 @@ from handlers.core.moderation import (
     title_of,
 )
 from handlers.core.permissions import is_moderator
+from handlers.core.screen_token import LIFETIME_SECONDS, SCREEN_PATH, mint
 from handlers.core.sending import send
-from handlers.websession.screen_token import LIFETIME_SECONDS, mint
 from storage.models import Workshop
 from storage.participants import get_participant
 from storage.screen import latest_workshop_created_by, revoke_screens, set_revealed
 
 log = logging.getLogger(__name__)
-
-SCREEN_PATH = "/screen/"  # the page's URL is web_root + SCREEN_PATH + token
 
 
 def screen_url(services: Services, workshop: Workshop, *, now: float | None = None) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 
@@ -24,7 +23,7 @@ from handlers.core.moderation import (
 )
 from handlers.core.sending import send, send_photo
 from handlers.websession.summary_text import summary_caption, summary_text
-from storage.groups import FinishedMember, finished_members
+from storage.groups import finished_members
 from storage.models import Workshop
 from storage.types import pk
 from typology.charts import composition_chart
@@ -50,11 +49,6 @@ async def workshop_analysis(services: Services, workshop: Workshop) -> GroupAnal
             workshop_id=pk(workshop),
             context_items=CONTEXT_KEYS,
         )
-    return analysis_of(services, rows)
-
-
-def analysis_of(services: Services, rows: Sequence[FinishedMember]) -> GroupAnalysis:
-    """Analyses finished members (read with CONTEXT_KEYS, in finish order) as the post does."""
     members = [
         Member(str(r.run_id), TypeId(r.main_type), r.profile, _answered(r.context), r.mixed)
         for r in rows

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from bot.settings import Settings
-from handlers.websession.screen_token import mint
+from handlers.core.screen_token import mint
 from sandbox.server import BotApiServer
 from tests.e2e.harness import BotProcess, Person, make_settings
 from tests.e2e.websession import command, crowd, finish, make_group, open_session, wait_live

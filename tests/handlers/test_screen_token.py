@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import load_settings
-from handlers.websession.screen_token import (
+from handlers.core.screen_token import (
     LIFETIME_SECONDS,
     ScreenClaim,
     TokenRefused,

@@ -20,8 +20,7 @@ from aiohttp import web
 from aiohttp_sse import sse_response
 
 from handlers.core.context import Services
-from handlers.websession.beamer import SCREEN_PATH
-from handlers.websession.screen_token import ScreenClaim, TokenRefused, verify
+from handlers.core.screen_token import SCREEN_PATH, ScreenClaim, TokenRefused, verify
 from storage.screen import set_revealed
 from storage.workshops import get_workshop
 from web.presenter.live import Frame, Full, ScreenHub

@@ -20,12 +20,12 @@ from markupsafe import Markup
 from handlers.core import render
 from handlers.core.context import Services
 from handlers.core.moderation import join_link
-from handlers.websession.qr import qr_svg
-from handlers.websession.summary import CONTEXT_KEYS, analysis_of
+from handlers.core.qr import qr_svg
 from storage.groups import FinishedMember, finished_members, workshop_counts
 from storage.models import Workshop
 from storage.types import utcnow
 from storage.workshops import CLOSED, get_workshop
+from typology.group import Member, analyse
 from typology.types import TYPES, TypeId
 
 
@@ -91,14 +91,17 @@ async def load_screen(services: Services, workshop_id: int) -> ScreenData | None
             return None
         counts = await workshop_counts(session, workshop_id=workshop_id, stuck_before=utcnow())
         rows = (
-            await finished_members(session, workshop_id=workshop_id, context_items=CONTEXT_KEYS)
+            await finished_members(session, workshop_id=workshop_id)
             if workshop.screen_revealed
             else []
         )
     base = _base(services, workshop, counts.joined, counts.finished)
     if not workshop.screen_revealed:
         return base
-    analysis = analysis_of(services, rows)
+    # The analysis of the D-Team post (typology.group), without the context breakdowns the
+    # page does not show: the same counts, shares, goals and steps of k.
+    members = [Member(str(r.run_id), TypeId(r.main_type), r.profile) for r in rows]
+    analysis = analyse(members, k_threshold=services.privacy_threshold, context_keys=())
     if analysis.below_threshold:
         return base
     return replace(

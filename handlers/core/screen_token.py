@@ -1,5 +1,8 @@
 """Signed links to a session's presenter page: bound to the session, expiring, revocable.
 
+Shared by /beamer (handlers/websession), which mints them, and the page (web/presenter),
+which checks them.
+
 A token is `<workshop id>.<epoch>.<expiry>.<signature>`: HMAC-SHA256 over the first three
 fields with a key of its own (derived from the bot token, see bot/settings.py), so it cannot be
 moved to another session or given a later expiry. The epoch is the session's
@@ -16,6 +19,7 @@ import hmac
 import time
 from dataclasses import dataclass
 
+SCREEN_PATH = "/screen/"  # the page's URL is the web root + SCREEN_PATH + token
 LIFETIME_SECONDS = 24 * 3600  # a workshop day; /beamer again gives a fresh link
 _PURPOSE = b"dteam presenter screen v1\x00"
 _MAX_TOKEN = 160  # ids and a 43-character signature fit easily; longer is not ours
