@@ -1,11 +1,11 @@
-"""Signed links to a session's presenter page: bound to the session, expiring, revocable.
+"""Signed links to a workshop's presenter page: bound to the workshop, expiring, revocable.
 
 Shared by /beamer (handlers/websession), which mints them, and the page (web/presenter),
 which checks them.
 
 A token is `<workshop id>.<epoch>.<expiry>.<signature>`: HMAC-SHA256 over the first three
 fields with a key of its own (derived from the bot token, see bot/settings.py), so it cannot be
-moved to another session or given a later expiry. The epoch is the session's
+moved to another workshop or given a later expiry. The epoch is the workshop's
 `screen_epoch` at minting: `/beamer off` raises it in the database, which refuses every earlier
 link on every replica. The token in the URL is the moderator's: whoever holds it may also
 reveal and hide the results.
@@ -31,7 +31,7 @@ class TokenRefused(ValueError):
 
 @dataclass(frozen=True)
 class ScreenClaim:
-    """What a valid token says: which session, at which revocation epoch, until when."""
+    """What a valid token says: which workshop, at which revocation epoch, until when."""
 
     workshop_id: int
     epoch: int
@@ -51,7 +51,7 @@ def mint(
     now: float | None = None,
     lifetime: int = LIFETIME_SECONDS,
 ) -> str:
-    """Returns a token for the session's presenter page, valid for `lifetime` seconds."""
+    """Returns a token for the workshop's presenter page, valid for `lifetime` seconds."""
     if not key:
         raise ValueError("no key to sign presenter links with")
     expires = int(time.time() if now is None else now) + lifetime

@@ -1,4 +1,4 @@
-"""/beamer: the link to the session's presenter page, its revocation and the reveal switch."""
+"""/beamer: the link to the workshop's presenter page, its revocation and the reveal switch."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def screen_url(services: Services, workshop: Workshop, *, now: float | None = No
 
 
 async def _private_command(update: Update, ctx: DTeamContext) -> GroupCommand | None:
-    """Narrows a private /beamer to the newest session its sender opened and still moderates."""
+    """Narrows a private /beamer to the newest workshop its sender opened and still moderates."""
     user, services = update.effective_user, ctx.services
     if user is None:
         return None

@@ -56,8 +56,8 @@ async def _beamer(sandbox: BotApiServer, args: str = "") -> str:
     return answer.text or ""
 
 
-async def _session(sandbox: BotApiServer) -> tuple[str, str]:
-    """Opens a session with a moderator who started the bot; returns (join code, page URL)."""
+async def _workshop(sandbox: BotApiServer) -> tuple[str, str]:
+    """Opens a workshop with a moderator who started the bot; returns (join code, page URL)."""
     make_group(sandbox, GROUP, MOD)
     await Person(sandbox, MOD).say("/start")
     code = await open_session(sandbox, MOD, GROUP, "Beamer")
@@ -125,7 +125,7 @@ async def test_only_moderators_get_a_link(sandbox: BotApiServer, screen_bot: Bot
     await open_session(sandbox, MOD, GROUP)
     refusal = await command(sandbox, OUTSIDER, GROUP, "/beamer")
     assert "nur die Moderierenden" in (refusal.text or "")
-    private = await Person(sandbox, OUTSIDER).say("/beamer")  # no session of theirs
+    private = await Person(sandbox, OUTSIDER).say("/beamer")  # no workshop of theirs
     assert "keine Sitzung" in (private.text or "")
     sent = [m.text or "" for m in sandbox.messages(OUTSIDER) + sandbox.messages(GROUP)]
     assert not any("/screen/" in text for text in sent)
@@ -134,7 +134,7 @@ async def test_only_moderators_get_a_link(sandbox: BotApiServer, screen_bot: Bot
 async def test_the_link_shows_counts_and_nothing_below_the_threshold_or_while_hidden(
     sandbox: BotApiServer, screen_bot: BotProcess, http: aiohttp.ClientSession
 ) -> None:
-    code, url = await _session(sandbox)
+    code, url = await _workshop(sandbox)
     status, html = await _page(http, url)
     assert status == 200
     assert "Beamer" in html
@@ -155,7 +155,7 @@ async def test_the_link_shows_counts_and_nothing_below_the_threshold_or_while_hi
 async def test_below_the_threshold_a_revealed_page_shows_no_composition(
     sandbox: BotApiServer, screen_bot: BotProcess, http: aiohttp.ClientSession
 ) -> None:
-    code, url = await _session(sandbox)
+    code, url = await _workshop(sandbox)
     await _beamer(sandbox, "reveal")
     await crowd(sandbox, code, range(99101, 99103))
     await wait_live(sandbox, GROUP, "Fertig: 2")
@@ -169,7 +169,7 @@ async def test_below_the_threshold_a_revealed_page_shows_no_composition(
 async def test_the_stream_follows_finishes_in_steps_and_the_reveal_switch(
     sandbox: BotApiServer, screen_bot: BotProcess, http: aiohttp.ClientSession
 ) -> None:
-    code, url = await _session(sandbox)
+    code, url = await _workshop(sandbox)
     stream = Stream()
     async with http.get(url + "/events") as response:
         assert response.status == 200
@@ -196,20 +196,20 @@ async def test_the_stream_follows_finishes_in_steps_and_the_reveal_switch(
     assert "Beamer" not in html
 
 
-async def test_forged_expired_and_other_sessions_links_are_refused(
+async def test_forged_expired_and_other_workshops_links_are_refused(
     sandbox: BotApiServer,
     screen_bot: BotProcess,
     settings: Settings,
     http: aiohttp.ClientSession,
 ) -> None:
-    code, url = await _session(sandbox)
+    code, url = await _workshop(sandbox)
     await _beamer(sandbox, "reveal")
     await crowd(sandbox, code, range(99301, 99304))
     root, token = url.split("/screen/")
     workshop_id, epoch = (int(p) for p in token.split(".")[:2])
     key = settings.screen_key
     expired = mint(key, workshop_id=workshop_id, epoch=epoch, now=0)
-    other = mint(key, workshop_id=workshop_id + 1, epoch=epoch)  # a session that is not there
+    other = mint(key, workshop_id=workshop_id + 1, epoch=epoch)  # a workshop that is not there
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     moved = f"{workshop_id + 1}." + token.split(".", 1)[1]
     for bad in (expired, other, forged, moved, "x", token + "x"):

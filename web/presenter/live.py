@@ -1,8 +1,8 @@
 """One database watcher per session, shared by all of its open presenter pages.
 
-Each watched session is polled every POLL_SECONDS with one cheap query (`screen_marker`);
+Each watched workshop is polled every POLL_SECONDS with one cheap query (`screen_marker`);
 only when that changes is the page's data read again and handed to every open page of the
-session. So 50 open pages cost what one does, and the page follows the database, whichever
+workshop. So 50 open pages cost what one does, and the page follows the database, whichever
 replica wrote to it.
 """
 
@@ -22,19 +22,19 @@ from web.presenter.view import ScreenData, load_screen
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
-MAX_PAGES_PER_SESSION = 200  # open pages of one session; more are refused (503)
+MAX_PAGES_PER_WORKSHOP = 200  # open pages of one workshop; more are refused (503)
 
 
 @dataclass
 class Frame:
-    """One state of a session's page, rendered once per language on demand."""
+    """One state of a workshop's page, rendered once per language on demand."""
 
     data: ScreenData
     rendered: dict[str, str] = field(default_factory=dict)
 
 
 class Full(Exception):
-    """The session has as many open pages as allowed."""
+    """The workshop has as many open pages as allowed."""
 
 
 class _Watch:
@@ -45,7 +45,7 @@ class _Watch:
 
 
 class ScreenHub:
-    """Hands each open page the newest Frame of its session (None: the session is gone)."""
+    """Hands each open page the newest Frame of its workshop (None: the workshop is gone)."""
 
     def __init__(
         self, services: Callable[[], Services], *, poll_seconds: float = POLL_SECONDS
@@ -59,7 +59,7 @@ class ScreenHub:
     async def subscribe(self, workshop_id: int) -> AsyncIterator[asyncio.Queue[Frame | None]]:
         """Yields a queue that gets the current frame at once and each new one after."""
         watch = self._watches.setdefault(workshop_id, _Watch())
-        if len(watch.pages) >= MAX_PAGES_PER_SESSION:
+        if len(watch.pages) >= MAX_PAGES_PER_WORKSHOP:
             raise Full(workshop_id)
         queue: asyncio.Queue[Frame | None] = asyncio.Queue(maxsize=1)
         watch.pages.add(queue)

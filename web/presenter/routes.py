@@ -3,8 +3,8 @@
 GET /screen/<token> renders the page; GET /screen/<token>/events streams each new state
 as Server-Sent Events (aiohttp-sse: the event format, keep-alive pings and disconnects, so
 this module only decides what to send); POST /screen/<token>/reveal and /hide set the
-database flag. Every route checks the token's signature, expiry and the session's current
-revocation epoch, and answers a refused one with 403 and nothing of the session.
+database flag. Every route checks the token's signature, expiry and the workshop's current
+revocation epoch, and answers a refused one with 403 and nothing of the workshop.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 class Screens:
-    """What the presenter routes share: services, templates and the per-session watchers."""
+    """What the presenter routes share: services, templates and the per-workshop watchers."""
 
     def __init__(self, services: Callable[[], Services], templates: jinja2.Environment) -> None:
         self.services = services
@@ -38,7 +38,7 @@ class Screens:
         self.hub = ScreenHub(services)
 
     def render(self, name: str, data: ScreenData, lang: str, token: str) -> str:
-        """Renders a template for one session's data in lang."""
+        """Renders a template for one workshop's data in lang."""
         context = page_context(self.services(), data, lang)
         context["base"] = f"{SCREEN_PATH}{token}"
         return self.templates.get_template(name).render(**context)
@@ -93,7 +93,7 @@ async def _claim(screens: Screens, request: web.Request) -> ScreenClaim | None:
 
 
 async def _page(request: web.Request) -> web.Response:
-    """Serves the presenter page with the session's current state."""
+    """Serves the presenter page with the workshop's current state."""
     screens = request.app[SCREENS]
     claim = await _claim(screens, request)
     data = None if claim is None else await load_screen(screens.services(), claim.workshop_id)

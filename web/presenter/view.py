@@ -1,7 +1,7 @@
 """What the presenter page shows, read from the database (right on every replica, after restarts).
 
 The privacy rule is the one of the live message and the D-Team post, not a second one: the
-composition and the goal profile come from `typology.group.analyse` over the session's
+composition and the goal profile come from `typology.group.analyse` over the workshop's
 finishers (nothing below the threshold, then the first floor(n/k)*k finishers only), and a
 breakout team's mix is shown only for teams of at least k, as /teams forms them. While the
 results are hidden, none of it is even read into the page.
@@ -28,6 +28,8 @@ from storage.workshops import CLOSED, get_workshop
 from typology.group import Member, analyse
 from typology.types import TYPES, TypeId
 
+TEAMS_SHOWN = 4  # a screen's worth; the chat's /teams post lists them all
+
 
 @dataclass(frozen=True)
 class TypeRow:
@@ -49,7 +51,7 @@ class TeamRow:
 
 @dataclass(frozen=True)
 class ScreenData:
-    """The numbers of one session's presenter page, the same in every language."""
+    """The numbers of one workshop's presenter page, the same in every language."""
 
     workshop_id: int
     epoch: int
@@ -84,7 +86,7 @@ def _teams(rows: list[FinishedMember], k: int) -> tuple[TeamRow, ...]:
 
 
 async def load_screen(services: Services, workshop_id: int) -> ScreenData | None:
-    """Reads the session's presenter page from the database; None if the session is gone."""
+    """Reads the workshop's presenter page from the database; None if the workshop is gone."""
     async with services.db.read() as session:
         workshop = await get_workshop(session, workshop_id=workshop_id)
         if workshop is None:
@@ -147,6 +149,7 @@ def page_context(services: Services, data: ScreenData, lang: str) -> dict[str, A
         "title": title,
         "link": link,
         "qr": _qr_data_url(link),
+        "teams_shown": TEAMS_SHOWN,
         "names": {t_id: render.type_name(services, t_id, lang) for t_id in TYPES},
         "goal": lambda dim: labels.get(dim, dim),
         "goals": lambda dims: ", ".join(labels.get(d, d) for d in dims),
