@@ -9,6 +9,7 @@ goes blank when the link is revoked, and refuses forged and expired links. Scree
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -179,3 +180,23 @@ async def test_forged_and_expired_links_reveal_nothing(
         assert "Klausurtagung" not in body
         assert code not in body
         assert "composition" not in body
+
+
+async def test_the_page_reconnects_by_itself_after_a_restart(
+    stand_in: BotApiServer, web_bot: WebBot, screen: Watched
+) -> None:
+    code, link = await open_workshop(stand_in)
+    page = screen.page
+    await page.goto(link)
+    await page.evaluate("document.body.dataset.loaded = 'once'")
+    await finished(page, 0)
+    began = time.monotonic()
+    await web_bot.process.stop()
+    # An open stream does not hold up the shutdown (the server would wait 10 s for it).
+    assert time.monotonic() - began < 5
+    await page.locator("#offline").wait_for(timeout=10_000)  # says so, keeps its view
+    await web_bot.process.start()
+    await finish(Person(stand_in, 77301, timeout=30), code, seed=77301)
+    await finished(page, 1)  # the stream came back on its own, state read from the database
+    assert await page.locator("#offline").is_hidden()
+    assert await page.evaluate("document.body.dataset.loaded") == "once"

@@ -33,13 +33,21 @@ class Frame:
     rendered: dict[str, str] = field(default_factory=dict)
 
 
+class Closing:
+    """The server is shutting down: a page's stream ends, and its browser reconnects later."""
+
+
+CLOSING = Closing()
+Update = Frame | None | Closing  # what a page's queue carries (None: the workshop is gone)
+
+
 class Full(Exception):
     """The workshop has as many open pages as allowed."""
 
 
 class _Watch:
     def __init__(self) -> None:
-        self.pages: set[asyncio.Queue[Frame | None]] = set()
+        self.pages: set[asyncio.Queue[Update]] = set()
         self.frame: Frame | None = None
         self.task: asyncio.Task[None] | None = None
 
@@ -56,12 +64,12 @@ class ScreenHub:
         self.reads = 0  # full reads of a page's data (for the bench and tests)
 
     @asynccontextmanager
-    async def subscribe(self, workshop_id: int) -> AsyncIterator[asyncio.Queue[Frame | None]]:
+    async def subscribe(self, workshop_id: int) -> AsyncIterator[asyncio.Queue[Update]]:
         """Yields a queue that gets the current frame at once and each new one after."""
         watch = self._watches.setdefault(workshop_id, _Watch())
         if len(watch.pages) >= MAX_PAGES_PER_WORKSHOP:
             raise Full(workshop_id)
-        queue: asyncio.Queue[Frame | None] = asyncio.Queue(maxsize=1)
+        queue: asyncio.Queue[Update] = asyncio.Queue(maxsize=1)
         watch.pages.add(queue)
         if watch.frame is not None:
             queue.put_nowait(watch.frame)
@@ -99,7 +107,13 @@ class ScreenHub:
         return fresh
 
     async def close(self) -> None:
-        """Stops every watcher (the web server is shutting down)."""
+        """Ends every open page's stream and stops the watchers (the server is shutting down).
+
+        Without it the server would wait its whole shutdown timeout for the open streams.
+        """
+        for watch in self._watches.values():
+            for page in list(watch.pages):
+                _put_latest(page, CLOSING)
         tasks = [w.task for w in self._watches.values() if w.task is not None]
         for task in tasks:
             task.cancel()
@@ -109,7 +123,7 @@ class ScreenHub:
         self._watches.clear()
 
 
-def _put_latest(queue: asyncio.Queue[Frame | None], frame: Frame | None) -> None:
+def _put_latest(queue: asyncio.Queue[Update], frame: Update) -> None:
     """Replaces what a slow page has not taken yet: it only ever needs the newest frame."""
     with suppress(asyncio.QueueEmpty):
         queue.get_nowait()

@@ -23,7 +23,7 @@ from handlers.core.context import Services
 from handlers.core.screen_token import SCREEN_PATH, ScreenClaim, TokenRefused, verify
 from storage.screen import set_revealed
 from storage.workshops import get_workshop
-from web.presenter.live import Frame, Full, ScreenHub
+from web.presenter.live import Closing, Frame, Full, ScreenHub, Update
 from web.presenter.view import ScreenData, load_screen, page_context
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,8 @@ async def _events(request: web.Request) -> web.StreamResponse:
         ):
             while stream.is_connected():
                 frame = await _next(queue, claim)
+                if isinstance(frame, Closing):
+                    break  # no "gone": the page reconnects once the server is back
                 if frame is None or frame.data.epoch != claim.epoch:
                     await stream.send("", event="gone")
                     break
@@ -132,7 +134,7 @@ async def _events(request: web.Request) -> web.StreamResponse:
         return web.Response(status=503, text="too many open pages", headers={"Retry-After": "30"})
 
 
-async def _next(queue: asyncio.Queue[Frame | None], claim: ScreenClaim) -> Frame | None:
+async def _next(queue: asyncio.Queue[Update], claim: ScreenClaim) -> Update:
     """Waits for the next frame; None once the link has expired."""
     left = claim.expires - time.time()
     if left <= 0:
