@@ -222,3 +222,25 @@ async def test_forged_expired_and_other_workshops_links_are_refused(
             assert response.status == 403
     _, html = await _page(http, url)
     assert sum(_composition(html).values()) == 3  # nothing the refused requests did
+
+
+async def test_an_open_stream_ends_when_its_link_expires(
+    sandbox: BotApiServer,
+    screen_bot: BotProcess,
+    settings: Settings,
+    http: aiohttp.ClientSession,
+) -> None:
+    _, url = await _workshop(sandbox)
+    root, token = url.split("/screen/")
+    workshop_id, epoch = (int(p) for p in token.split(".")[:2])
+    short = mint(settings.screen_key, workshop_id=workshop_id, epoch=epoch, lifetime=3)
+    stream = Stream()
+    async with http.get(f"{root}/screen/{short}/events") as response:
+        assert response.status == 200
+        reader = asyncio.create_task(stream.read(response))
+        await stream.until(lambda v: _finished(v) == 0)
+        assert not stream.gone.is_set()
+        await asyncio.wait_for(stream.gone.wait(), 10)
+        reader.cancel()
+    status, _ = await _page(http, f"{root}/screen/{short}")
+    assert status == 403
