@@ -113,6 +113,9 @@ async def test_the_page_follows_the_workshop_live_within_the_privacy_rule(
     await finish(Person(stand_in, 77004, timeout=30), code, seed=77004)
     await finished(page, 4)
     assert await shown_counts(page) == first  # one more finisher changes no count
+    # A screen reader hears the new counts from one status line, not the whole page again.
+    assert await page.locator("#announce").inner_text() == "Beigetreten: 4, Fertig: 4"
+    assert await page.locator("#screen[aria-live]").count() == 0
     await page.locator(".steps", has_text="die ersten 3").wait_for()
     live = await wait_live(stand_in, GROUP, "Fertig: 4")
     for name_de, count in zip(

@@ -6,6 +6,7 @@
   var root = document.getElementById("screen");
   var offline = document.getElementById("offline");
   var gone = document.getElementById("gone");
+  var announce = document.getElementById("announce");
   if (!root || !window.EventSource) {
     return;
   }
@@ -22,6 +23,13 @@
     // Server-rendered, escaped HTML of the page's body (the same template as the first load).
     root.innerHTML = event.data;
     offline.hidden = true;
+    // The body is replaced as a whole, so it is no live region; a screen reader hears only
+    // the changed counts (and the table can be read at any time).
+    var counts = root.querySelector("[data-announce]");
+    var said = counts ? counts.getAttribute("data-announce") : "";
+    if (announce && said && announce.textContent !== said) {
+      announce.textContent = said;
+    }
   });
   source.addEventListener("gone", showGone);
   source.addEventListener("open", function () {
