@@ -18,6 +18,7 @@ from bot.settings import Settings
 from handlers.core.screen_token import mint
 from sandbox.server import BotApiServer
 from tests.e2e.harness import BotProcess, Person, make_settings
+from tests.e2e.webhook_harness import Relay, WebhookProcess, webhook_settings
 from tests.e2e.websession import command, crowd, finish, make_group, open_session, wait_live
 
 GROUP, MOD, OUTSIDER = -9901, 991, 992
@@ -244,3 +245,50 @@ async def test_an_open_stream_ends_when_its_link_expires(
         reader.cancel()
     status, _ = await _page(http, f"{root}/screen/{short}")
     assert status == 403
+
+
+async def test_two_webhook_replicas_show_the_same_page_from_the_database(
+    sandbox: BotApiServer, database_url: str, http: aiohttp.ClientSession
+) -> None:
+    sandbox.settings.webhook_backoff = 0.2
+    relay = Relay([])
+    await relay.start()
+    replicas = [
+        WebhookProcess(webhook_settings(sandbox, database_url, public_url=relay.url))
+        for _ in range(2)
+    ]
+    relay.targets.extend(f"{r.base}/webhook" for r in replicas)
+    for replica in replicas:
+        await replica.start()
+    try:
+        code, url = await _workshop(sandbox)
+        await _beamer(sandbox, "reveal")
+        token = url.split("/screen/")[1]
+        pages = [f"{r.base}/screen/{token}" for r in replicas]  # the same link on each replica
+        streams = [Stream() for _ in pages]
+        async with (
+            http.get(pages[0] + "/events") as first,
+            http.get(pages[1] + "/events") as second,
+        ):
+            readers = [
+                asyncio.create_task(stream.read(response))
+                for stream, response in zip(streams, (first, second), strict=True)
+            ]
+            await crowd(sandbox, code, range(99401, 99404))  # through both replicas, by turns
+            shown = [
+                _composition(await stream.until(lambda v: _finished(v) == 3)) for stream in streams
+            ]
+            assert shown[0] == shown[1]
+            assert sum(shown[0].values()) == 3
+            await _beamer(sandbox, "off")  # handled by one replica, refused by both
+            for stream in streams:
+                await asyncio.wait_for(stream.gone.wait(), 10)
+            for reader in readers:
+                reader.cancel()
+        for page in pages:
+            status, _ = await _page(http, page)
+            assert status == 403
+    finally:
+        for replica in replicas:
+            await replica.stop()
+        await relay.stop()
