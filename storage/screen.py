@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import Run, Workshop
+from storage.models import Result, Run, Workshop
 from storage.runs import FINISHED
 
 
@@ -67,3 +67,18 @@ async def latest_workshop_created_by(session: AsyncSession, *, user_id: int) -> 
         .limit(1)
     )
     return res.scalar_one_or_none()
+
+
+async def team_types(session: AsyncSession, *, workshop_id: int) -> list[tuple[int, str]]:
+    """Returns (team, main type) of every run /teams placed in a team, as it placed them.
+
+    Runs, not participants: someone who answers again afterwards gets a new run without a
+    team, and their team's mix stays the one /teams posted (a mix that followed them would
+    change by one person, and tell the room their old type).
+    """
+    res = await session.execute(
+        select(col(Run.team), col(Result.main_type))
+        .join(Result, col(Result.run_id) == col(Run.id))
+        .where(col(Run.workshop_id) == workshop_id, col(Run.team).is_not(None))
+    )
+    return [(team, main_type) for team, main_type in res.all() if team is not None]

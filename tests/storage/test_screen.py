@@ -6,7 +6,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from storage.database import Database
-from storage.models import Run
+from storage.models import Result, Run
 from storage.participants import get_or_create_participant
 from storage.runs import FINISHED
 from storage.screen import (
@@ -14,6 +14,7 @@ from storage.screen import (
     revoke_screens,
     screen_marker,
     set_revealed,
+    team_types,
 )
 from storage.types import utcnow
 from storage.workshops import create_workshop, get_workshop
@@ -79,3 +80,41 @@ async def test_the_marker_moves_with_joins_finishes_and_teams_not_with_answers(
         await set_revealed(session, workshop_id=wid, revealed=True)
     async with db.read() as session:
         assert await screen_marker(session, workshop_id=wid) not in (joined, finished)
+
+
+async def test_team_mixes_stay_as_teams_placed_them_when_someone_answers_again(
+    db: Database,
+) -> None:
+    async with db.write() as session:
+        workshop = await create_workshop(session, chat_id=-7, title="T", created_by=1)
+        person = await get_or_create_participant(
+            session, telegram_id=9002, first_name="B", language="de"
+        )
+        assert workshop.id is not None
+        assert person.id is not None
+        wid = workshop.id
+        for team, main_type in ((1, "optimierer"), (None, "community")):  # then answered again
+            run = Run(
+                participant_id=person.id,
+                workshop_id=wid,
+                questionnaire_version="2",
+                status=FINISHED,
+                finished_at=utcnow(),
+                team=team,
+            )
+            session.add(run)
+            await session.flush()
+            assert run.id is not None
+            session.add(
+                Result(
+                    run_id=run.id,
+                    main_type=main_type,
+                    second_type="bedaechtige",
+                    affinities={},
+                    deciding=[],
+                    profile={},
+                    model_version="2",
+                )
+            )
+    async with db.read() as session:
+        assert await team_types(session, workshop_id=wid) == [(1, "optimierer")]

@@ -21,8 +21,9 @@ from handlers.core import render
 from handlers.core.context import Services
 from handlers.core.moderation import join_link
 from handlers.core.qr import qr_svg
-from storage.groups import FinishedMember, finished_members, workshop_counts
+from storage.groups import finished_members, workshop_counts
 from storage.models import Workshop
+from storage.screen import team_types
 from storage.types import utcnow
 from storage.workshops import CLOSED, get_workshop
 from typology.group import Member, analyse
@@ -70,12 +71,11 @@ class ScreenData:
     teams: tuple[TeamRow, ...] = field(default_factory=tuple)
 
 
-def _teams(rows: list[FinishedMember], k: int) -> tuple[TeamRow, ...]:
-    """Returns the teams /teams formed, each with its type mix; teams below k are left out."""
+def _teams(placed: list[tuple[int, str]], k: int) -> tuple[TeamRow, ...]:
+    """Returns the teams /teams formed with their type mixes; teams below k are left out."""
     members: dict[int, list[TypeId]] = {}
-    for row in rows:
-        if row.team is not None:
-            members.setdefault(row.team, []).append(TypeId(row.main_type))
+    for team, main_type in placed:
+        members.setdefault(team, []).append(TypeId(main_type))
     out = []
     for number in sorted(members):
         types = Counter(members[number])
@@ -92,11 +92,9 @@ async def load_screen(services: Services, workshop_id: int) -> ScreenData | None
         if workshop is None:
             return None
         counts = await workshop_counts(session, workshop_id=workshop_id, stuck_before=utcnow())
-        rows = (
-            await finished_members(session, workshop_id=workshop_id)
-            if workshop.screen_revealed
-            else []
-        )
+        revealed = workshop.screen_revealed
+        rows = await finished_members(session, workshop_id=workshop_id) if revealed else []
+        placed = await team_types(session, workshop_id=workshop_id) if revealed else []
     base = _base(services, workshop, counts.joined, counts.finished)
     if not workshop.screen_revealed:
         return base
@@ -113,7 +111,7 @@ async def load_screen(services: Services, workshop_id: int) -> ScreenData | None
         top_goals=tuple(analysis.top_goals),
         bottom_goals=tuple(analysis.bottom_goals),
         divisive_goal=analysis.divisive_goal,
-        teams=_teams(rows, services.privacy_threshold),
+        teams=_teams(placed, services.privacy_threshold),
     )
 
 
