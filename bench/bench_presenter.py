@@ -32,7 +32,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_journey import _cpu_seconds, _free_port, _spawn, _stop  # noqa: E402
+from bench.bench_journey import _cpu_seconds, _spawn  # noqa: E402
 from sandbox.server import BotApiServer  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.participants import get_or_create_participant  # noqa: E402
@@ -40,6 +40,8 @@ from storage.runs import finish_run, record_answer, start_run  # noqa: E402
 from storage.workshops import current_workshop, mark_live_dirty  # noqa: E402
 from tests.e2e.harness import BOT_USERNAME, TOKEN  # noqa: E402
 from tests.e2e.websession import command, make_group, open_session  # noqa: E402
+from tests.support.bots import stop_process  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 from typology.questionnaire import load_questionnaire  # noqa: E402
 from typology.scoring import load_model  # noqa: E402
 
@@ -142,7 +144,7 @@ async def _run(n: int, seconds: float, pages: int, label: str) -> Run:
             DTEAM_BOT_TOKEN=TOKEN,
             DTEAM_API_URL=root,
             DTEAM_DATABASE_URL=url,
-            DTEAM_LISTEN_PORT=str(_free_port()),
+            DTEAM_LISTEN_PORT=str(free_port()),
             DTEAM_LOG_LEVEL="INFO",
         )
         bot = await _spawn([sys.executable, "-m", "bot.cli", "run"], env, "polling")
@@ -171,7 +173,7 @@ async def _run(n: int, seconds: float, pages: int, label: str) -> Run:
                     task.cancel()
         finally:
             await db.dispose()
-            await _stop(bot)
+            await stop_process(bot)
     await server.stop()
     for page in seen:
         figures.page += _delays(stamps, page)

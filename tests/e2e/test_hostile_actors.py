@@ -64,8 +64,7 @@ async def snapshot(bot: BotProcess) -> Snapshot:
     async with reading(bot.settings.database_url) as s:
         rows = await s.execute(select(Workshop).order_by(col(Workshop.id)))
         workshops: list[tuple[int | None, str, str | None, int, bool]] = [
-            (w.id, w.status, w.title, w.screen_epoch, w.screen_revealed)
-            for w in rows.scalars()
+            (w.id, w.status, w.title, w.screen_epoch, w.screen_revealed) for w in rows.scalars()
         ]
         count = select(func.count()).select_from(Participant)
         participants = int((await s.execute(count)).scalar_one())

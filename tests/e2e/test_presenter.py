@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -20,20 +19,15 @@ from sandbox.server import BotApiServer
 from tests.e2e.harness import BotProcess, Person, make_settings
 from tests.e2e.webhook_harness import Relay, WebhookProcess, webhook_settings
 from tests.e2e.websession import command, crowd, finish, make_group, open_session, wait_live
+from tests.support.ports import free_port
 
 GROUP, MOD, OUTSIDER = -9901, 991, 992
 _LINK = re.compile(r"http://127\.0\.0\.1:\d+/screen/\S+")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def settings(sandbox: BotApiServer, database_url: str) -> Settings:
-    return make_settings(sandbox.root, database_url, listen_port=_free_port())
+    return make_settings(sandbox.root, database_url, listen_port=free_port())
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from playwright.async_api import Browser, Page, ViewportSize
 from handlers.core.screen_token import mint
 from sandbox.server import BotApiServer
 from tests.e2e.harness import Person
-from tests.e2e.websession import command, crowd, finish, make_group, open_session, wait_live
+from tests.e2e.websession import command, crowd, finish, make_group, wait_live
 from tests.web.conftest import BROWSER_LOOP, Watched, WebBot
 from web.security import CONTENT_SECURITY_POLICY
 
@@ -58,10 +58,16 @@ async def open_workshop(stand_in: BotApiServer) -> tuple[str, str]:
     """Opens a workshop whose moderator started the bot; returns (join code, page link)."""
     make_group(stand_in, GROUP, MOD)
     await Person(stand_in, MOD).say("/start")
-    code = await open_session(stand_in, MOD, GROUP, "Klausurtagung Digitalisierung")
+    qr = await command(
+        stand_in, MOD, GROUP, "/session Klausurtagung Digitalisierung", lambda m: bool(m.photo)
+    )
+    await wait_live(stand_in, GROUP, "Beigetreten: 0")
+    # With DTEAM_PUBLIC_URL the join link opens the Mini App; the chat link is the second button.
+    code = re.search(r"\?startapp=([A-Za-z0-9_-]+)$", qr.buttons[0]["url"])
+    assert code, qr.buttons
     link = _LINK.search(await beamer(stand_in))
     assert link, "no presenter link"
-    return code, link[0]
+    return code[1], link[0]
 
 
 async def finished(page: Page, n: int) -> None:
@@ -92,7 +98,7 @@ async def test_the_page_follows_the_workshop_live_within_the_privacy_rule(
     await page.locator("h1", has_text="Klausurtagung Digitalisierung").wait_for()
     assert await page.locator(".code strong").inner_text() == code
     assert await page.locator("img.qr").get_attribute("alt") == (
-        f"QR-Code zum Mitmachen: https://t.me/dteam_test_bot?start={code}"
+        f"QR-Code zum Mitmachen: https://t.me/dteam_test_bot?startapp={code}"
     )
     await page.evaluate("document.body.dataset.loaded = 'once'")  # gone if the page reloads
     await finished(page, 0)
