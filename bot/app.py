@@ -51,6 +51,9 @@ def build_services(settings: Settings, db: Database) -> Services:
         retention_days=settings.retention_days,
         controller=settings.controller.strip(),
         pseudonym_key=settings.pseudonym_key,
+        screen_key=settings.screen_key,
+        # Without a public URL, the listen address (bot/monitor.py puts the bound one in).
+        web_root=settings.public_url or f"http://{settings.listen_host}:{settings.listen_port}",
         questionnaires=load_questionnaires(),
         models=load_models(),
         webapp_url=None if settings.public_url is None else settings.public_url + APP_PATH,
@@ -148,6 +151,7 @@ async def publish_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> No
                 "reopen",
                 "summary",
                 "teams",
+                "beamer",
                 "status",
                 "export",
                 "schedule",

@@ -22,6 +22,7 @@ from sandbox.context import Settings as StandInSettings
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
 from typology.questionnaire import load_questionnaire
+from web.pages import STATIC_DIR
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,14 @@ Telegram Bot API on {root} (loopback only, no token, no network). A moderator op
 with /session in the group "{title}", {n} simulated participants joined from its link and
 consented and answered (each leaning to one of the four types, with noise): {n_chat} in the chat
 with the bot, {n_app} in the Mini App (the bot's web page at {web}, opened from the link as
-Telegram opens it, with launch data signed by the stand-in). Then the moderator sent /summary
-and /export.
+Telegram opens it, with launch data signed by the stand-in). Then the moderator sent /summary,
+/beamer and /beamer reveal (the presenter page), and /export.
 
 Files:
   dteam-post.md     the D-Team post the bot posted in the group (Markdown)
   dteam-post.png    its composition chart
+  presenter.html    the presenter page for the shared screen (/beamer, then /beamer reveal),
+                    saved as a static snapshot (open it in a browser)
   {exports}
   demo.sqlite       the bot's database for this demo (SQLite)
   bot.log           the bot's log
@@ -161,6 +164,35 @@ async def _summary(server: BotApiServer, out: Path) -> list[Path]:
     return [out / "dteam-post.md", out / "dteam-post.png"]
 
 
+_STYLESHEET = re.compile(r'<link rel="stylesheet" href="/static/([a-z]+\.css)">')
+_SCRIPT = re.compile(r"<script [^>]*></script>\n?")
+_LINK = re.compile(r"https?://\S+/screen/\S+")
+
+
+def snapshot(html: str) -> str:
+    """Returns a served page as one static file: its stylesheet inlined, its script left out."""
+    html = _SCRIPT.sub("", html)
+    return _STYLESHEET.sub(
+        lambda m: "<style>\n" + (STATIC_DIR / m[1]).read_text(encoding="utf-8") + "</style>", html
+    )
+
+
+async def _presenter(server: BotApiServer, out: Path) -> list[Path]:
+    """Asks for the presenter link privately, reveals the results and saves the page."""
+    answer = await _command(server, "/beamer", MODERATOR, lambda m: "/screen/" in (m.text or ""))
+    link = _LINK.search(answer.text or "")
+    if link is None:
+        raise RuntimeError(f"no presenter link in /beamer's answer: {answer.text!r}")
+    await _command(server, "/beamer reveal", MODERATOR, lambda _m: True)
+    async with aiohttp.ClientSession() as http, http.get(link[0]) as response:
+        if response.status != 200:
+            raise RuntimeError(f"the presenter page answered {response.status}")
+        html = await response.text()
+    path = out / "presenter.html"
+    path.write_text(snapshot(html), encoding="utf-8")
+    return [path]
+
+
 async def _export(server: BotApiServer, out: Path) -> list[Path]:
     mark = server.mark()
     server.send_text(MODERATOR, "/export", chat_id=GROUP)
@@ -194,7 +226,8 @@ async def _run_workshop(
     walkers = await _crowd(server, link, n, lang, web)
     retries = sum(w.retries for w in walkers if isinstance(w, Walker))
     log.info("%d participants finished, %d taps repeated", n, retries)
-    return [*await _summary(server, out), *await _export(server, out)]
+    summary = [*await _summary(server, out), *await _presenter(server, out)]
+    return [*summary, *await _export(server, out)]
 
 
 def _free_port() -> int:
@@ -249,7 +282,7 @@ async def run_demo(settings: Settings, *, participants: int = 40, out: Path) -> 
             with suppress(Exception):
                 await asyncio.wait_for(bot, 30)
             await server.stop()
-    exports = "  ".join(p.name for p in files[2:]) + "   the export sent to the moderator"
+    exports = "  ".join(p.name for p in files[3:]) + "   the export sent to the moderator"
     n_app = participants // 2
     readme = README.format(
         root=root,

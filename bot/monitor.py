@@ -41,6 +41,15 @@ def add_web_pages(web_app: web.Application, application: AnyApp, settings: Setti
     add_web_routes(web_app, application, config, deliver_result)
 
 
+def note_web_root(application: AnyApp, settings: Settings, bound: tuple[str, int] | None) -> None:
+    """Tells the handlers where the web pages are: DTEAM_PUBLIC_URL, else the bound address."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    if settings.public_url is not None or bound is None:
+        return
+    host, port = bound
+    services.web_root = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 async def _healthz(request: web.Request) -> web.Response:
     """Answers 200 when the database answers and the bot runs, else 503; JSON either way."""
     application = request.app[_APP]

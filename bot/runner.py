@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, build_services, publish_commands
-from bot.monitor import add_monitor_routes, add_web_pages, serving
+from bot.monitor import add_monitor_routes, add_web_pages, note_web_root, serving
 from bot.processor import PerUserProcessor
 from bot.scheduler import start_scheduler
 from bot.selfcheck import self_check
@@ -60,8 +60,9 @@ async def run_polling(
     required = settings.public_url is not None  # the Mini App needs it; else only /healthz
     async with (
         running_app(settings) as app,
-        serving(settings, _monitor(app, settings), required=required),
+        serving(settings, _monitor(app, settings), required=required) as bound,
     ):
+        note_web_root(app, settings, bound)
         assert app.updater is not None
         await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=30)
         log.info("polling %s; stop with Ctrl+C", settings.api_url)

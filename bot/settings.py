@@ -134,6 +134,12 @@ class Settings(BaseSettings):
         return hmac.new(token.encode(), b"dteam export pseudonyms", hashlib.sha256).digest()
 
     @property
+    def screen_key(self) -> bytes:
+        """Returns the key that signs presenter page links: one-way from the token, own label."""
+        token = self.bot_token.get_secret_value() if self.bot_token is not None else ""
+        return hmac.new(token.encode(), b"dteam presenter screen links", hashlib.sha256).digest()
+
+    @property
     def zone(self) -> ZoneInfo:
         """Returns the configured time zone."""
         return ZoneInfo(self.timezone)

@@ -11,7 +11,7 @@ from aiohttp import web
 from telegram import Bot, Update
 
 from bot.metrics import METRICS_KEY, Metrics
-from bot.monitor import AnyApp, add_monitor_routes, add_web_pages, serving
+from bot.monitor import AnyApp, add_monitor_routes, add_web_pages, note_web_root, serving
 from bot.processor import PerUserProcessor
 from bot.runner import _stop_on_signals, running_app
 from bot.settings import Settings, SettingsError
@@ -131,6 +131,7 @@ async def run_webhook(
     async with running_app(settings) as app:
         web_app = build_web_app(app, secret, path, settings)
         async with serving(settings, web_app, required=True) as bound:
+            note_web_root(app, settings, bound)
             await app.bot.set_webhook(
                 url=url,
                 secret_token=secret,

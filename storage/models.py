@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -78,6 +80,14 @@ class Workshop(SQLModel, table=True):
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     aggregate: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     purged_at: datetime | None = _utc()
+    # The presenter page: links carry screen_epoch, so raising it revokes every earlier link;
+    # the composition shows on the shared screen only once the moderator revealed it.
+    screen_epoch: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    screen_revealed: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 class Run(SQLModel, table=True):

@@ -11,7 +11,9 @@ only (`disclosed`), so it changes only when k more people have finished. Whoever
 finished cannot subtract two snapshots (live message, repeated /summary) to learn that
 person's type: a snapshot changes only by a block of k results at once.
 
-The goal profile names the dimensions with the highest and lowest mean priority.
+The goal profile names the dimensions with the highest and lowest mean priority, and the
+dimension on which the types' mean priorities lie furthest apart (`divisive_goal`), counting
+only types with at least k members, so that no one person's answers stand for a type.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class GroupAnalysis:
     mixed: int = 0  # members whose result was a mixed type
     top_goals: list[str] = field(default_factory=list)  # dimensions, highest mean first
     bottom_goals: list[str] = field(default_factory=list)  # dimensions, lowest mean first
+    divisive_goal: str | None = None  # where the types' means differ most (see module doc)
 
     @property
     def counted(self) -> int:
@@ -81,6 +84,26 @@ def goal_extremes(
     if k < 1:
         return [], []
     return ranked[:k], ranked[::-1][:k]
+
+
+def divisive_goal(members: Sequence[Member], k: int) -> str | None:
+    """Returns the dimension whose mean differs most between types with at least k members.
+
+    None when fewer than two types have k members (a difference needs two groups, and a
+    smaller group's mean would stand for too few people). Ties go to the first dimension.
+    """
+    by_type: dict[TypeId, list[Mapping[str, float]]] = {}
+    for m in members:
+        by_type.setdefault(m.main_type, []).append(m.profile)
+    groups = [profiles for profiles in by_type.values() if len(profiles) >= max(k, 1)]
+    if len(groups) < 2:
+        return None
+    means = pd.DataFrame([pd.DataFrame.from_records(g).mean(axis=0) for g in groups])
+    spread = (means.max(axis=0) - means.min(axis=0)).dropna()
+    if spread.empty:
+        return None
+    spread = spread.sort_index()
+    return str(spread.idxmax())
 
 
 def percent_shares(counts: Sequence[float]) -> list[int]:
@@ -196,6 +219,7 @@ def analyse(
         mixed=sum(1 for m in members if m.mixed),
         top_goals=top,
         bottom_goals=bottom,
+        divisive_goal=divisive_goal(members, k_threshold),
     )
 
 

@@ -1,1 +1,1 @@
-"""The bot's web pages (the questionnaire as a Telegram Mini App), served by its aiohttp server."""
+"""The bot's web pages (the questionnaire as a Telegram Mini App, the presenter page)."""

@@ -8,6 +8,7 @@ from handlers.core.i18n import Texts
 from web import api
 from web.initdata import Verifier
 from web.pages import STATIC_DIR, environment, render
+from web.presenter.routes import add_screen_routes
 from web.security import secure
 from web.state import TEXTS_DIR, WEB, AnyApp, Deliver, Web, WebConfig
 
@@ -34,6 +35,7 @@ def add_web_routes(
     web_app.router.add_static(STATIC_PATH, STATIC_DIR, follow_symlinks=False)
     web_app.router.add_get(APP_PATH, _app_page)
     web_app.router.add_post(APP_PATH + "api/{action}", api.handle)
+    add_screen_routes(web_app, lambda: state.services, state.templates)
     return state
 
 

@@ -55,6 +55,8 @@ class Services:
     pseudonym_key: bytes = b""  # keys the per-workshop pseudonyms of exports (bot/ sets it)
     broadcast_rate: float = BROADCAST_RATE  # messages per second a timed broadcast sends
     clock: Callable[[], datetime] | None = None  # the timeline's now(); None: the real UTC time
+    screen_key: bytes = b""  # signs the presenter page's links (bot/ sets it)
+    web_root: str = ""  # the root URL of the bot's web pages, without a trailing slash
     # Older questionnaire versions and their models, by version: a run started on one of them
     # is resumed, finished and scored on it (`questionnaire`/`model` are the current version).
     questionnaires: dict[str, Questionnaire] = field(default_factory=dict)

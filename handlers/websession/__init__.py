@@ -7,14 +7,15 @@ from typing import Any
 from telegram.ext import BaseHandler
 
 from handlers.core.context import DTeamContext
-from handlers.websession import moderator_tools, summary, teams, workshop
+from handlers.websession import beamer, moderator_tools, summary, teams, workshop
 
 
 def handlers() -> list[BaseHandler[Any, DTeamContext, Any]]:
-    """/session, /close, /reopen, /reset, /summary, /teams, /status and /export."""
+    """/session, /close, /reopen, /reset, /summary, /teams, /status, /export and /beamer."""
     return [
         *workshop.handlers(),
         *summary.handlers(),
         *teams.handlers(),
         *moderator_tools.handlers(),
+        *beamer.handlers(),
     ]

@@ -23,9 +23,9 @@ from handlers.core.moderation import (
 )
 from handlers.core.permissions import is_moderator
 from handlers.core.press import button
+from handlers.core.qr import qr_png
 from handlers.core.sending import edit_or_send, send, send_photo
 from handlers.websession.live import live_snapshot, mark_group_message, pin_quietly
-from handlers.websession.qr import qr_png
 from storage.groups import reset_workshop
 from storage.models import Workshop
 from storage.types import pk

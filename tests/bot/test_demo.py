@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,7 @@ from bot.demo import run_demo
 from bot.settings import load_settings
 
 
-async def test_demo_writes_post_chart_and_export(tmp_path: Path) -> None:
+async def test_demo_writes_post_chart_presenter_page_and_export(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     settings = load_settings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/never-used")
     assert await run_demo(settings, participants=5, out=out) == 0
@@ -26,7 +27,20 @@ async def test_demo_writes_post_chart_and_export(tmp_path: Path) -> None:
     assert len({r["main_type"] for r in rows}) >= 2  # answers lean to different types
     xlsx = pd.read_excel(out / "dteam-session-1.xlsx")
     assert len(xlsx) == 5
+    page = (out / "presenter.html").read_text(encoding="utf-8")
+    rows = re.findall(
+        r'<th scope="row">([^<]+)</th>\s*<td class="num count">(\d+)</td>\s*'
+        r'<td class="num share">(\d+) %</td>',
+        page,
+    )
+    assert len(rows) == 4
+    for name, count, share in rows:  # the post's numbers and rounding, the first 3 of 5
+        assert f"• {name}: {count} ({share} %)" in post
+    assert sum(int(count) for _, count, _ in rows) == 3
+    assert "<style>" in page
+    assert "<script" not in page
     readme = (out / "README.txt").read_text(encoding="utf-8")
+    assert "presenter.html" in readme
     assert "dteam-post.md" in readme
     # Both flows: every second participant answered in the Mini App (all 5 rows are finished).
     assert "3 in the chat" in readme

@@ -122,7 +122,10 @@ class Person:
     async def join(self, payload: str | None = None) -> StoredMessage:
         """Sends /start (with a payload), consents, and returns the first question."""
         welcome = await self.say(f"/start {payload}" if payload else "/start")
-        consent = next(b for b in welcome.buttons if b["callback_data"].split(":")[0] == "c")
+        # With the Mini App on, the welcome also has a web_app button (no callback data).
+        consent = next(
+            b for b in welcome.buttons if str(b.get("callback_data", "")).split(":")[0] == "c"
+        )
         return await self.press_and_wait(welcome, consent["callback_data"], _is_question)
 
     async def answer_all(

@@ -54,15 +54,17 @@ def forged(code: str, workshop_id: int, run_id: int) -> list[str]:
     ]
 
 
-Snapshot = tuple[list[tuple[int | None, str, str | None]], int, int, Counter[int | None]]
+Snapshot = tuple[
+    list[tuple[int | None, str, str | None, int, bool]], int, int, Counter[int | None]
+]
 
 
 async def snapshot(bot: BotProcess) -> Snapshot:
-    """Workshops (id, status, title), participants, newest run id, finished runs per workshop."""
+    """Workshops (id, status, title, presenter state), participants, newest run, finished runs."""
     async with reading(bot.settings.database_url) as s:
         rows = await s.execute(select(Workshop).order_by(col(Workshop.id)))
-        workshops: list[tuple[int | None, str, str | None]] = [
-            (w.id, w.status, w.title) for w in rows.scalars()
+        workshops: list[tuple[int | None, str, str | None, int, bool]] = [
+            (w.id, w.status, w.title, w.screen_epoch, w.screen_revealed) for w in rows.scalars()
         ]
         count = select(func.count()).select_from(Participant)
         participants = int((await s.execute(count)).scalar_one())
@@ -154,6 +156,9 @@ COMMANDS = (
     "/teams ²",
     "/status",
     "/export",
+    "/beamer",
+    "/beamer reveal",
+    "/beamer off",
     "/schedule soon=1",
     "/schedule 31.12.9999 23:00 24h",
     "/unschedule",
@@ -207,6 +212,7 @@ async def test_every_command_in_every_chat_reveals_and_changes_nothing(
             private = " ".join((m.text or "") + (m.caption or "") for m in sandbox.messages(actor))
             assert code not in private  # neither the join code nor the title leak privately
             assert TITLE not in private
+            assert "/screen/" not in private  # no presenter link
         new_in_group = sandbox.messages(GROUP)[seen_before[GROUP] :]
         assert all(m.photo is None for m in new_in_group)  # no chart, no QR code
         posts = ("Das D-Team von", "D-Team-Breakouts", "Teilnehmende haben den Fragebogen")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typology.group import Member, analyse, goal_extremes
+from typology.group import Member, analyse, divisive_goal, goal_extremes
 from typology.types import TYPES
 
 B, OPT, S, C = TYPES
@@ -39,3 +39,20 @@ def test_below_the_threshold_nothing_is_exposed() -> None:
     assert res.mixed == 0
     assert res.top_goals == []
     assert res.bottom_goals == []
+
+
+def test_the_goal_where_types_differ_most() -> None:
+    optimisers = [Member(f"o{i}", OPT, {"a": 1.0, "b": 0.0, "c": 0.5}) for i in range(3)]
+    service = [Member(f"s{i}", S, {"a": 0.8, "b": 1.5, "c": 0.4}) for i in range(3)]
+    res = analyse(optimisers + service, k_threshold=3)
+    assert res.divisive_goal == "b"  # 1.5 apart; a and c only 0.2 and 0.1
+
+
+def test_a_type_with_fewer_than_k_members_stands_for_nobody() -> None:
+    # One community manager far off on "a": a mean of one person would be their own answer.
+    optimisers = [Member(f"o{i}", OPT, {"a": 0.0, "b": 0.0}) for i in range(3)]
+    service = [Member(f"s{i}", S, {"a": 0.1, "b": 0.9}) for i in range(3)]
+    lone = [Member("c0", C, {"a": 5.0, "b": 0.0})]
+    assert divisive_goal(optimisers + service + lone, 3) == "b"  # not "a", 5.0 apart
+    assert divisive_goal(optimisers + lone, 3) is None  # only one type has k members
+    assert divisive_goal([], 3) is None
