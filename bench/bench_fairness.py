@@ -32,6 +32,7 @@ import asyncio
 import gc
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -309,6 +310,9 @@ async def _mode(webhook: bool, rounds: int, others: int) -> None:
                 DTEAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", DTEAM_WEBHOOK_SECRET=SECRET
             )
             cmd.append("--webhook")
+        if PINNED:  # the bot and its threads on a core of their own (see _pin)
+            assert TASKSET is not None
+            cmd = [TASKSET, "-c", str(BOT_CPU), *cmd]
         bot = await _spawn(cmd, env, "webhook http" if webhook else "polling http")
         flooder = await Flooder.start(sandbox.root)
         try:
@@ -377,8 +381,31 @@ def _report(
     )
 
 
+BOT_CPU = 0
+PINNED = False
+TASKSET = shutil.which("taskset")  # util-linux
+
+
+def _pin() -> bool:
+    """Gives the bot a core of its own and everything else (probes, stand-in, flooder) the rest.
+
+    The target is about the bot: does one user's flood slow the others' replies? On a machine
+    of two cores, the flood's generator and the stand-in that receives it otherwise take the
+    bot's core too, and that contention (the control condition shows it, the flood sent to
+    another bot) is counted as the bot's unfairness. DTEAM_BENCH_PIN=0 measures unpinned.
+    """
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if os.environ.get("DTEAM_BENCH_PIN", "1") == "0" or len(cpus) < 2 or TASKSET is None:
+        return False
+    os.sched_setaffinity(0, cpus - {BOT_CPU})  # inherited by the stand-in and the flooder
+    return True
+
+
 async def main(rounds: int = 5, others: int = 50, modes: str = "polling,webhook") -> None:
     """Runs the modes asked for and prints their figures."""
+    global PINNED
+    PINNED = _pin()
+    print(f"bot pinned to CPU {BOT_CPU}, the rest elsewhere: {PINNED}", flush=True)
     for mode in modes.split(","):
         await _mode(mode == "webhook", rounds, others)
 
