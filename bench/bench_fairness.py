@@ -13,17 +13,16 @@ of the flood.
 Run: .venv/bin/python bench/bench_fairness.py [ROUNDS=5] [OTHERS=50] [polling,webhook]
 (DTEAM_BENCH_PROFILE=<file> runs the bot under pyinstrument, if installed).
 
-Last run (2-core VM shared with other sessions' test suites, load average 1.5-3.0; ms;
-n = 1000 per condition; the stand-in in its own process):
-    polling  idle    p50 10.1  p95  17.0  p99  23.6  bot CPU 10%
-    polling  control p50 12.1  p95  40.7  p99  55.0  bot CPU 10%
-    polling  flood   p50 13.5  p95  49.0  p99  93.3  bot CPU 21%  (3.96x idle, 1.70x control)
-    webhook  idle    p50  9.2  p95  38.2  p99  54.7  bot CPU 8%
-    webhook  control p50 10.1  p95  60.6  p99 118.6  bot CPU 8%
-    webhook  flood   p50 11.9  p95 105.1  p99 189.5  bot CPU 8%   (3.46x idle, 1.60x control)
-The 1.5x target is not met. With the stand-in in this process, the same code printed webhook
-0.78x, 0.49x, 3.65x, 1.77x and polling 3.45x, 3.19x: moving it out changed neither mode's
-ratio beyond that spread. See docs/security.md, "Fair use".
+Last run (pinned: the bot on CPU 0, everything else on CPU 1; 3 rounds; n = 600 per condition;
+load average 0.4-0.9; ms):
+    polling  idle    p50  8.0  p95  12.2  p99  14.8  bot CPU 10%
+    polling  control p50  9.5  p95  41.5  p99  53.4  bot CPU 10%
+    polling  flood   p50 11.7  p95  48.6  p99  87.7  bot CPU 22%  (5.91x idle, 1.64x control)
+    webhook  idle    p50  8.8  p95  31.7  p99  48.5  bot CPU 10%
+    webhook  control p50  9.1  p95  38.7  p99  45.8  bot CPU  9%
+    webhook  flood   p50  9.5  p95  36.5  p99  46.8  bot CPU  9%   (0.97x idle, 1.02x control)
+Webhook meets the 1.5x target; polling does not: the probes' core also runs the stand-in, which
+answers the bot's 100 getUpdates a second. See docs/security.md, "Fair use".
 """
 
 from __future__ import annotations
