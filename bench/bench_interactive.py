@@ -25,7 +25,7 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_live import GROUP, MOD, _finish_all  # noqa: E402
+from bench.bench_live import GROUP, MOD, finish_all  # noqa: E402
 from sandbox.models import StoredMessage  # noqa: E402
 from sandbox.server import BotApiServer  # noqa: E402
 from tests.e2e.harness import BOT_USERNAME, TOKEN, BotProcess, make_settings  # noqa: E402
@@ -69,7 +69,7 @@ async def _scene(n: int, rounds: int) -> tuple[dict[str, list[float]], int]:
                 await open_session(sandbox, MOD, GROUP, "Benchmark")
                 await asyncio.sleep(12)  # the session post's burst has drained
                 mark = sandbox.mark()
-                crowd = asyncio.create_task(_finish_all(db, GROUP, n, rounds * ROUND))
+                crowd = asyncio.create_task(finish_all(db, GROUP, n, rounds * ROUND))
                 await asyncio.sleep(3.0)  # the crowd is finishing; the live message is busy
                 for _ in range(rounds):
                     began = time.monotonic()

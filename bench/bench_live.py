@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
@@ -35,6 +36,7 @@ from storage.database import Database  # noqa: E402
 from storage.models import Result, Run  # noqa: E402
 from storage.participants import get_or_create_participant  # noqa: E402
 from storage.runs import finish_run, record_answer, start_run  # noqa: E402
+from storage.types import pk  # noqa: E402
 from storage.workshops import current_workshop, mark_live_dirty  # noqa: E402
 from tests.e2e.harness import BOT_USERNAME, TOKEN, BotProcess, make_settings  # noqa: E402
 from tests.e2e.websession import make_group, open_session, summary_counts  # noqa: E402
@@ -46,13 +48,25 @@ from typology.scoring import load_model  # noqa: E402
 GROUP, MOD = -9001, 999
 
 
-async def _finish_all(db: Database, chat_id: int, n: int, seconds: float) -> list[float]:
-    """Writes n finished runs, evenly over `seconds`; returns their finish times."""
-    q, model, rng = load_questionnaire(), load_model(), random.Random(7)
+async def finish_all(
+    db: Database,
+    chat_id: int,
+    n: int,
+    seconds: float,
+    *,
+    seed: int = 7,
+    first_id: int = 500_000,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[float]:
+    """Writes n finished runs in the chat's workshop, evenly over `seconds`.
+
+    Returns clock() after each commit (bench_presenter compares with the pages' wall clock).
+    """
+    q, model, rng = load_questionnaire(), load_model(), random.Random(seed)
     async with db.read() as s:
         workshop = await current_workshop(s, chat_id=chat_id)
     assert workshop is not None
-    assert workshop.id is not None
+    workshop_id = pk(workshop)
     start, stamps = time.monotonic(), []
     for i in range(n):
         await asyncio.sleep(max(0.0, start + i * seconds / n - time.monotonic()))
@@ -60,21 +74,21 @@ async def _finish_all(db: Database, chat_id: int, n: int, seconds: float) -> lis
         result = model.classify(q, answers)
         async with db.write() as s:
             person = await get_or_create_participant(
-                s, telegram_id=500_000 + i, first_name=f"B{i}", language="de"
+                s, telegram_id=first_id + i, first_name=f"B{i}", language="de"
             )
             run = await start_run(
                 s,
-                participant_id=person.id,  # type: ignore[arg-type]
-                workshop_id=workshop.id,
+                participant_id=pk(person),
+                workshop_id=workshop_id,
                 questionnaire_version=q.version,
                 language="de",
                 first_item=q.items[0].id,
             )
             for item_id, option_id in answers.items():
-                await record_answer(s, run_id=run.id, item_id=item_id, option_id=option_id)  # type: ignore[arg-type]
+                await record_answer(s, run_id=pk(run), item_id=item_id, option_id=option_id)
             await finish_run(s, run=run, result=result)
-            await mark_live_dirty(s, workshop_id=workshop.id)
-        stamps.append(time.monotonic())
+            await mark_live_dirty(s, workshop_id=workshop_id)
+        stamps.append(clock())
     return stamps
 
 
@@ -111,7 +125,7 @@ async def main(n: int = 500, seconds: float = 60.0) -> None:
                 sandbox.set_limits(enabled=True)
                 await open_session(sandbox, MOD, GROUP, "Benchmark")
                 began = time.monotonic()
-                stamps = await _finish_all(db, GROUP, n, seconds)
+                stamps = await finish_all(db, GROUP, n, seconds)
                 last = stamps[-1]
                 live = await sandbox.wait_for(
                     lambda m: f"Fertig: {n}" in (m.text or ""), 90, chat_id=GROUP

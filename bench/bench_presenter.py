@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import re
 import statistics
 import sys
@@ -33,17 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_journey import _cpu_seconds, _spawn  # noqa: E402
+from bench.bench_live import finish_all  # noqa: E402
 from sandbox.server import BotApiServer  # noqa: E402
 from storage.database import Database  # noqa: E402
-from storage.participants import get_or_create_participant  # noqa: E402
-from storage.runs import finish_run, record_answer, start_run  # noqa: E402
-from storage.workshops import current_workshop, mark_live_dirty  # noqa: E402
 from tests.e2e.harness import BOT_USERNAME, TOKEN  # noqa: E402
 from tests.e2e.websession import command, make_group, open_session  # noqa: E402
 from tests.support.bots import stop_process  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
-from typology.questionnaire import load_questionnaire  # noqa: E402
-from typology.scoring import load_model  # noqa: E402
 
 GROUP, MOD = -9301, 931
 _FINISHED = re.compile(r'id="finished">(\d+)<')
@@ -62,38 +57,6 @@ class Run:
     page: list[float] = field(default_factory=list)  # seconds, one per finish per page
     live: list[float] = field(default_factory=list)  # seconds, one per finish
     pages_right: int = 0  # pages whose last view counted every finish
-
-
-async def _finish_all(db: Database, n: int, seconds: float) -> list[float]:
-    """Writes n finished runs evenly over `seconds`; returns each commit's wall-clock time."""
-    q, model, rng = load_questionnaire(), load_model(), random.Random(11)
-    async with db.read() as s:
-        workshop = await current_workshop(s, chat_id=GROUP)
-    assert workshop is not None
-    assert workshop.id is not None
-    start, stamps = time.monotonic(), []
-    for i in range(n):
-        await asyncio.sleep(max(0.0, start + i * seconds / n - time.monotonic()))
-        answers = {item.id: rng.choice(item.options).id for item in q.items}
-        result = model.classify(q, answers)
-        async with db.write() as s:
-            person = await get_or_create_participant(
-                s, telegram_id=700_000 + i, first_name=f"P{i}", language="de"
-            )
-            run = await start_run(
-                s,
-                participant_id=person.id,  # type: ignore[arg-type]
-                workshop_id=workshop.id,
-                questionnaire_version=q.version,
-                language="de",
-                first_item=q.items[0].id,
-            )
-            for item_id, option_id in answers.items():
-                await record_answer(s, run_id=run.id, item_id=item_id, option_id=option_id)  # type: ignore[arg-type]
-            await finish_run(s, run=run, result=result)
-            await mark_live_dirty(s, workshop_id=workshop.id)
-        stamps.append(time.time())
-    return stamps
 
 
 async def _page(http: aiohttp.ClientSession, url: str, seen: list[tuple[float, int]]) -> None:
@@ -165,7 +128,9 @@ async def _run(n: int, seconds: float, pages: int, label: str) -> Run:
                 readers = [asyncio.create_task(_page(http, link[0], s)) for s in seen]
                 await asyncio.sleep(2)  # every page connected and shown
                 cpu, began = _cpu_seconds(bot), time.monotonic()
-                stamps = await _finish_all(db, n, seconds)
+                stamps = await finish_all(
+                    db, GROUP, n, seconds, seed=11, first_id=700_000, clock=time.time
+                )
                 figures.wall = time.monotonic() - began
                 await _settle(server, seen, n)
                 figures.cpu = _cpu_seconds(bot) - cpu

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -74,10 +76,23 @@ class Watched:
 @pytest_asyncio.fixture(loop_scope="session")
 async def phone(browser: Browser) -> AsyncIterator[Watched]:
     """A fresh 390x844 touch page; its console errors and page errors are collected."""
-    context = await browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="de-DE"
-    )
-    page = await context.new_page()
+    async with watched_page(
+        browser,
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="de-DE",
+    ) as watched:
+        yield watched
+
+
+@asynccontextmanager
+async def watched_page(browser: Browser, **context: Any) -> AsyncIterator[Watched]:
+    """A page in a fresh browser context (arguments as Browser.new_context) whose console
+    errors, page errors and CSP violations are collected."""
+    browser_context = await browser.new_context(**context)
+    page = await browser_context.new_page()
     watched = Watched(page)
     page.on("console", watched.record)
     page.on("pageerror", lambda exc: watched.errors.append(f"pageerror: {exc}"))
@@ -86,8 +101,10 @@ async def phone(browser: Browser) -> AsyncIterator[Watched]:
         "document.addEventListener('securitypolicyviolation', e => console.error("
         "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
     )
-    yield watched
-    await context.close()
+    try:
+        yield watched
+    finally:
+        await browser_context.close()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from handlers.core.screen_token import mint
 from sandbox.server import BotApiServer
 from tests.e2e.harness import Person
 from tests.e2e.websession import command, crowd, finish, make_group, wait_live
-from tests.web.conftest import BROWSER_LOOP, Watched, WebBot
+from tests.web.conftest import BROWSER_LOOP, Watched, WebBot, watched_page
 from web.security import CONTENT_SECURITY_POLICY
 
 pytestmark = BROWSER_LOOP
@@ -35,17 +35,8 @@ HD: ViewportSize = {"width": 1280, "height": 720}
 @pytest_asyncio.fixture(loop_scope="session")
 async def screen(browser: Browser) -> AsyncIterator[Watched]:
     """A 1920x1080 page, as on a projector; console errors (CSP violations) are collected."""
-    context = await browser.new_context(viewport=FULL_HD, locale="de-DE")
-    page = await context.new_page()
-    watched = Watched(page)
-    page.on("console", watched.record)
-    page.on("pageerror", lambda exc: watched.errors.append(f"pageerror: {exc}"))
-    await page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', e => console.error("
-        "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
-    )
-    yield watched
-    await context.close()
+    async with watched_page(browser, viewport=FULL_HD, locale="de-DE") as watched:
+        yield watched
 
 
 async def beamer(stand_in: BotApiServer, args: str = "") -> str:
