@@ -17,7 +17,7 @@ from bot.settings import Settings
 from handlers.core.screen_token import mint
 from sandbox.server import BotApiServer
 from tests.e2e.harness import BotProcess, Person, make_settings
-from tests.e2e.webhook_harness import Relay, WebhookProcess, webhook_settings
+from tests.e2e.webhook_harness import two_replicas
 from tests.e2e.websession import command, crowd, finish, make_group, open_session, wait_live
 from tests.support.ports import free_port
 
@@ -244,17 +244,7 @@ async def test_an_open_stream_ends_when_its_link_expires(
 async def test_two_webhook_replicas_show_the_same_page_from_the_database(
     sandbox: BotApiServer, database_url: str, http: aiohttp.ClientSession
 ) -> None:
-    sandbox.settings.webhook_backoff = 0.2
-    relay = Relay([])
-    await relay.start()
-    replicas = [
-        WebhookProcess(webhook_settings(sandbox, database_url, public_url=relay.url))
-        for _ in range(2)
-    ]
-    relay.targets.extend(f"{r.base}/webhook" for r in replicas)
-    for replica in replicas:
-        await replica.start()
-    try:
+    async with two_replicas(sandbox, database_url) as (_relay, replicas):
         code, url = await _workshop(sandbox)
         await _beamer(sandbox, "reveal")
         token = url.split("/screen/")[1]
@@ -282,7 +272,3 @@ async def test_two_webhook_replicas_show_the_same_page_from_the_database(
         for page in pages:
             status, _ = await _page(http, page)
             assert status == 403
-    finally:
-        for replica in replicas:
-            await replica.stop()
-        await relay.stop()

@@ -21,6 +21,7 @@ from tests.e2e.webhook_harness import (
     WebhookProcess,
     answers_of,
     count_rows,
+    two_replicas,
     webhook_settings,
 )
 
@@ -177,17 +178,7 @@ async def test_locked_database_is_retried_and_stored_once(
 async def test_two_replicas_store_every_answer_once(
     sandbox: BotApiServer, database_url: str
 ) -> None:
-    sandbox.settings.webhook_backoff = 0.2
-    relay = Relay([])
-    await relay.start()
-    replicas = [
-        WebhookProcess(webhook_settings(sandbox, database_url, public_url=relay.url))
-        for _ in range(2)
-    ]
-    relay.targets.extend(f"{r.base}/webhook" for r in replicas)
-    for replica in replicas:
-        await replica.start()
-    try:
+    async with two_replicas(sandbox, database_url) as (relay, replicas):
         people = [Person(sandbox, 600 + n, f"P{n}", timeout=40) for n in range(6)]
 
         async def journey(person: Person) -> None:
@@ -205,10 +196,6 @@ async def test_two_replicas_store_every_answer_once(
             _, text = await replica.get("/metrics")
             assert _metric(text, "dteam_updates_processed_total") > 0
             assert _metric(text, "dteam_participants_finished") == len(people)
-    finally:
-        for replica in replicas:
-            await replica.stop()
-        await relay.stop()
 
 
 async def test_delete_webhook_removes_it(sandbox: BotApiServer, hook: WebhookProcess) -> None:

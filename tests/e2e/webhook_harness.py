@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -135,3 +136,26 @@ async def answers_of(database_url: str, user_id: int) -> list[tuple[str, str]]:
             .where(col(Participant.telegram_id) == user_id)
         )
         return sorted((str(a), str(b)) for a, b in res.all())
+
+
+@asynccontextmanager
+async def two_replicas(
+    sandbox: BotApiServer, database_url: str
+) -> AsyncIterator[tuple[Relay, list[WebhookProcess]]]:
+    """Two webhook replicas on one database behind a round-robin relay, stopped after use."""
+    sandbox.settings.webhook_backoff = 0.2
+    relay = Relay([])
+    await relay.start()
+    replicas = [
+        WebhookProcess(webhook_settings(sandbox, database_url, public_url=relay.url))
+        for _ in range(2)
+    ]
+    relay.targets.extend(f"{r.base}/webhook" for r in replicas)
+    try:
+        for replica in replicas:
+            await replica.start()
+        yield relay, replicas
+    finally:
+        for replica in replicas:
+            await replica.stop()
+        await relay.stop()
