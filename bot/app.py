@@ -64,12 +64,14 @@ def build_services(settings: Settings, db: Database) -> Services:
 # The buckets (bot/pacing.py) let `max_rate` through at once and then drain at
 # max_rate/period, so within one window they admit up to burst + rate x window. Small buckets
 # keep that sum inside Telegram's windows with slack for requests that arrive bunched up:
-# 1 + 25/s x 1 s = 26 of 30 (sustained 25/s); 6 + 12/min x 1 min = 18 of 20. A group's burst
-# of 6 is for people (a moderator's /summary and /close at once); live edits leave it alone,
-# and every chat, a group too, also gets about one message a second.
+# 3 + 25/s x 1 s = 28 of 30 (sustained 25/s); 6 + 12/min x 1 min = 18 of 20. The bursts are
+# for people: replies to updates that arrived together (a getUpdates batch, parallel webhook
+# deliveries) go out at once instead of 40 ms apart, and a moderator's /summary and /close
+# at once in a group; broadcasts and live edits leave them alone. Every chat, a group too,
+# also gets about one message a second.
 PACING = {
-    "overall_max_rate": 1,
-    "overall_time_period": 0.04,
+    "overall_max_rate": 3,
+    "overall_time_period": 0.12,
     "group_max_rate": 6,
     "group_time_period": 30,
 }

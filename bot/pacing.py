@@ -263,8 +263,14 @@ class PacedRateLimiter(AIORateLimiter):
         self._chats: dict[int, PriorityBucket] = {}
         self._groups: dict[int | str, PriorityBucket] = {}
         self._group_rate = (group_max_rate, group_time_period)
+        # Background messages (broadcasts, live edits) never burst, here as in groups: the
+        # burst is for replies to people, whose updates arrive bunched when many come at once.
         self._overall = (
-            PriorityBucket(overall_max_rate, overall_time_period)
+            PriorityBucket(
+                overall_max_rate,
+                overall_time_period,
+                reserve=max(0, math.ceil(overall_max_rate) - 1),
+            )
             if overall_max_rate and overall_time_period
             else None
         )

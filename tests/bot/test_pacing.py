@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.pacing import PriorityBucket, Slots, off_slot, turn, urgent
+from bot.app import PACING
+from bot.pacing import PacedRateLimiter, PriorityBucket, Slots, off_slot, turn, urgent
 
 
 async def test_urgent_waiters_are_served_before_background_ones() -> None:
@@ -85,3 +86,37 @@ async def test_tasks_spawned_by_a_handler_are_background() -> None:
         await asyncio.create_task(spawned())
     seen.append(urgent())
     assert seen == [True, False, False]
+
+
+def _production() -> PacedRateLimiter:
+    return PacedRateLimiter(
+        overall_max_rate=PACING["overall_max_rate"],
+        overall_time_period=PACING["overall_time_period"],
+        group_max_rate=PACING["group_max_rate"],
+        group_time_period=PACING["group_time_period"],
+    )
+
+
+async def test_replies_to_updates_that_came_together_leave_together() -> None:
+    # Production pacing (bot/app.py). Under a flood, polling fetches other users' updates in
+    # twos and threes; with a bucket of 1 per 40 ms the second reply waited 40 ms, and the
+    # fairness bench's p99 went from 11 to 44 ms. Broadcasts still never burst.
+    limiter = _production()
+    overall = limiter._overall
+    assert overall is not None
+    slots = Slots(3)
+
+    async def reply(chat: int) -> None:
+        async with turn(slots):
+            assert overall.ready(urgent=True), f"the reply to {chat} would wait"
+            await limiter.pace(chat)
+
+    for chat in (101, 102, 103):
+        await reply(chat)
+    assert not overall.ready(urgent=True)  # the burst is spent: the fourth waits its turn
+
+    broadcast = _production()
+    assert broadcast._overall is not None
+    await broadcast.pace(201)  # outside any update: background
+    assert not broadcast._overall.ready(urgent=False)  # the next broadcast message waits
+    assert broadcast._overall.ready(urgent=True)  # a reply does not
