@@ -304,6 +304,13 @@ async def test_the_app_asks_and_goes_on_in_the_chosen_workshop(
     assert await answer(page, 0) == ids[1]
     assert await answer(page, 1) == ids[2]
 
+    # "Carry on as before": the question, still counting for Alpha.
+    await page.goto(stand_in.open_web_app(ALICE, link=f"{LINK}={beta}"))
+    await page.locator("#switch-stay").click()
+    assert await current_item(page) == ids[2]
+    assert (await where(both, ALICE)).workshop == await workshop_id(both, alpha)
+
+    await page.goto("about:blank")  # else only the hash changes and the page stays
     await page.goto(stand_in.open_web_app(ALICE, link=f"{LINK}={beta}"))
     count = page.locator("#switch-count")
     await count.wait_for()
