@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 MAX_BODY = 2048  # the largest request (an answer) is under 200 bytes
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _ITEM = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 JSON = dict[str, Any]
 
 
@@ -130,6 +131,24 @@ async def _back(state: Web, user: User, _data: InitData, body: JSON) -> View:
     )
 
 
+async def _switch(state: Web, user: User, data: InitData, body: JSON) -> View:
+    code = _text(body, "code", _CODE)
+    # Only the workshop of the link the app was opened with (signed by Telegram) is offered.
+    if code != data.start_param:
+        raise Refused("not the workshop the app was opened for")
+    return await journey.switch(
+        state.services,
+        user,
+        run_id=_run_id(body),
+        code=code,
+        update_id=_update_id(body, user),
+    )
+
+
+async def _resume(state: Web, user: User, _data: InitData, _body: JSON) -> View:
+    return await journey.resume(state.services, user)
+
+
 async def _restart(state: Web, user: User, _data: InitData, body: JSON) -> View:
     return await journey.restart(state.services, user, update_id=_update_id(body, user))
 
@@ -151,6 +170,8 @@ ACTIONS: dict[str, tuple[Action, bool]] = {
     "answer": (_answer, False),
     "back": (_back, False),
     "restart": (_restart, True),
+    "switch": (_switch, False),
+    "resume": (_resume, False),
     "language": (_language, True),
 }
 
@@ -225,6 +246,7 @@ def _render(state: Web, view: View, *, full: bool) -> JSON:
         "result": None if view.result is None else present.result(services, view.result, lang),
         "sent_to_chat": view.finished_now is not None,
         "notice": None,
+        "switch": None if view.switch is None else present.switch(services, view.switch, lang),
     }
     if view.notice is not None:
         template = services.texts.get(lang, view.notice, **view.notice_values)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import User
 
 from handlers.core.context import Services
-from handlers.core.flow import joined_open, language_of, open_run, participant_for
+from handlers.core.flow import count_for, joined_open, language_of, open_run, participant_for
 from handlers.core.moderation import title_of
 from storage.models import Participant, Run, Workshop
 from storage.participants import get_participant, set_consent, set_joined, set_language
@@ -33,6 +33,7 @@ from storage.runs import (
     move_to,
 )
 from storage.taps import Written, read_tap, write_answer
+from storage.types import pk
 from storage.workshops import OPEN, get_workshop_by_code
 from typology.questionnaire import SKIP
 from typology.scoring import AnswerError
@@ -44,6 +45,17 @@ _CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 class Refused(Exception):
     """The request names a run, question or option that is not the user's: a forgery."""
+
+
+@dataclass
+class Switch:
+    """A run in progress elsewhere, and the open workshop the app's link names."""
+
+    code: str  # the linked workshop's join code, as the chat's switch button carries it
+    title: str  # the linked workshop's title
+    current: str | None  # the title of the workshop the run counts for now; None: solo
+    n: int  # the question the run is at
+    total: int
 
 
 @dataclass
@@ -59,6 +71,7 @@ class View:
     notice: str | None = None  # a chat text key (plain text in the app)
     notice_values: dict[str, str] = field(default_factory=dict)
     finished_now: Run | None = None  # finished by this request: its result goes to the chat
+    switch: Switch | None = None  # ask which workshop the run in progress counts for
 
 
 def update_id_for(user_id: int, request_id: str) -> int:
@@ -111,10 +124,53 @@ async def _join(
         return
     assert who.id is not None
     running = await active_run(session, participant_id=who.id)
-    # As /start: a run in progress for another workshop is not moved by a link alone (the
-    # chat asks which workshop it counts for; the app keeps it where it is).
+    # As /start: a run in progress for another workshop is not moved by a link alone; the
+    # app asks which workshop it counts for, and `switch` moves it.
     if running is None or running.workshop_id == linked.id:
         await set_joined(session, participant=who, workshop_id=linked.id)
+        return
+    current = None
+    if running.workshop_id is not None:
+        running_in = await session.get(Workshop, running.workshop_id)
+        current = None if running_in is None else title_of(services, running_in, view.lang)
+    ids = [it.id for it in services.questionnaire_for(running.questionnaire_version).items]
+    view.switch = Switch(
+        code=linked.code,
+        title=title_of(services, linked, view.lang),
+        current=current,
+        n=ids.index(running.current_item) + 1 if running.current_item in ids else 1,
+        total=len(ids),
+    )
+
+
+async def switch(
+    services: Services, user: User, *, run_id: int, code: str, update_id: int
+) -> View:
+    """Lets the run in progress count for the open workshop of code, answers kept (as the
+    chat's switch button does); a closed workshop leaves everything as it was."""
+    async with services.db.write() as session:
+        is_new = await mark_processed(session, update_id=update_id)
+        who = await get_participant(session, telegram_id=user.id)
+        linked = await get_workshop_by_code(session, code=code) if _CODE.match(code) else None
+        running = None if who is None else await active_run(session, participant_id=pk(who))
+        if who is None or linked is None or running is None or running.id != run_id:
+            raise Refused("no such workshop, or not this user's run in progress")
+        view = View(language_of(services, who, user))
+        if linked.status != OPEN:
+            view.notice = "start.closed"
+            view.notice_values = {"title": title_of(services, linked, view.lang)}
+        elif is_new:
+            await count_for(session, services, participant=who, workshop_id=linked.id)
+        return await _fill(session, services, view, who)
+
+
+async def resume(services: Services, user: User) -> View:
+    """Shows where the participant is, changing nothing (the chat's "carry on" button)."""
+    async with services.db.read() as session:
+        who = await get_participant(session, telegram_id=user.id)
+        if who is None:
+            raise Refused("no participant")
+        return await _fill(session, services, View(language_of(services, who, user)), who)
 
 
 async def consent(services: Services, user: User, *, update_id: int) -> View:

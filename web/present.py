@@ -17,6 +17,7 @@ from typology.group import percent_shares
 from typology.questionnaire import SKIP
 from typology.scoring import Result
 from typology.types import TYPES, TypeId
+from web.journey import Switch
 
 _TAG = re.compile(r"<[^>]*>")
 JSON = dict[str, Any]
@@ -114,4 +115,20 @@ def result(services: Services, found: Result, lang: str) -> JSON:
             ),
             "brings": plain(t.get(lang, "card.brings", text=profile.brings)),
         },
+    }
+
+
+def switch(services: Services, offer: Switch, lang: str) -> JSON:
+    """Returns the chat's question which workshop a run in progress counts for, and its two
+    answers, in plain text (titles escaped and decoded, as every text the app shows)."""
+    t, values = services.texts, {"title": offer.title, "n": offer.n, "total": offer.total}
+    if offer.current is None:
+        text = t.get(lang, "start.switch_from_solo", **values)
+    else:
+        text = t.get(lang, "start.switch_from_session", current=offer.current, **values)
+    return {
+        "code": offer.code,
+        "text": plain(text),
+        "count": plain(t.get(lang, "start.switch_button", title=offer.title)),
+        "stay": plain(t.get(lang, "start.stay_button")),
     }

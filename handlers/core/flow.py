@@ -14,8 +14,8 @@ from handlers.core import outcome, render
 from handlers.core.context import DTeamContext, Services
 from handlers.core.sending import edit_or_send
 from storage.models import Participant, Run, Workshop
-from storage.participants import get_or_create_participant, get_participant
-from storage.runs import get_answers, mark_processed, start_run
+from storage.participants import get_or_create_participant, get_participant, set_joined
+from storage.runs import active_run, get_answers, mark_processed, move_run, start_run
 from storage.taps import set_run_message
 from storage.types import pk
 from storage.workshops import OPEN, mark_live_dirty
@@ -107,6 +107,25 @@ async def open_run(
     )
     if workshop_id is not None:
         await mark_live_dirty(session, workshop_id=workshop_id)
+    return run
+
+
+async def count_for(
+    session: AsyncSession, services: Services, *, participant: Participant, workshop_id: int | None
+) -> Run:
+    """Makes the answers count for workshop_id (None: on one's own) and returns the run.
+
+    A run in progress moves there with its answers; else a fresh run starts. The chat's join
+    and switch buttons and the Mini App's switch all go through here, so both flows count a
+    person in the same workshop, once.
+    """
+    await set_joined(session, participant=participant, workshop_id=workshop_id)
+    run = await active_run(session, participant_id=pk(participant))
+    if run is None:
+        return await open_run(session, services, participant=participant, workshop_id=workshop_id)
+    left = await move_run(session, run=run, workshop_id=workshop_id)
+    for wid in {w for w in (left, workshop_id) if w is not None}:
+        await mark_live_dirty(session, workshop_id=wid)
     return run
 
 

@@ -16,8 +16,8 @@ from handlers.core.callbacks import build as cb
 from handlers.core.context import DTeamContext
 from handlers.core.flow import (
     button_title,
+    count_for,
     language_of,
-    open_run,
     participant_for,
     show_current,
     write_tx,
@@ -32,10 +32,10 @@ from handlers.core.press import button
 from handlers.core.sending import send
 from storage.groups import finished_workshop_ids
 from storage.models import Participant, Run, Workshop
-from storage.participants import get_participant, set_consent, set_joined
-from storage.runs import active_run, move_run
+from storage.participants import get_participant, set_consent
+from storage.runs import active_run
 from storage.types import pk
-from storage.workshops import OPEN, get_workshop_by_code, mark_live_dirty, open_workshops
+from storage.workshops import OPEN, get_workshop_by_code, open_workshops
 
 log = logging.getLogger(__name__)
 
@@ -174,16 +174,7 @@ async def _choose(
             participant = await participant_for(session, services, user)
             chosen = workshop.id if workshop is not None else None
             await set_consent(session, participant=participant)
-            await set_joined(session, participant=participant, workshop_id=chosen)
-            run = await active_run(session, participant_id=pk(participant))
-            if run is None:
-                run = await open_run(
-                    session, services, participant=participant, workshop_id=chosen
-                )
-            else:
-                left = await move_run(session, run=run, workshop_id=chosen)
-                for wid in {w for w in (left, chosen) if w is not None}:
-                    await mark_live_dirty(session, workshop_id=wid)
+            run = await count_for(session, services, participant=participant, workshop_id=chosen)
         else:  # delivered again: the first delivery made the row, if any
             participant = await get_participant(session, telegram_id=user.id)
             if participant is not None:

@@ -40,8 +40,15 @@ class Client:
             return answer.status, await answer.json()
 
 
-def launch_data(stand_in: BotApiServer, user: int, auth_date: int | None = None) -> str:
-    link = "https://t.me/dteam_test_bot?startapp"
+def launch_data(
+    stand_in: BotApiServer, user: int, auth_date: int | None = None, *, start: str = ""
+) -> str:
+    """Returns the signed launch data of the app opened from its link (start: its parameter)."""
+    link = (
+        f"https://t.me/dteam_test_bot?startapp={start}"
+        if start
+        else "https://t.me/dteam_test_bot?startapp"
+    )
     url = stand_in.open_web_app(user, link=link, auth_date=auth_date)
     return dict(parse_qsl(url.split("#", 1)[1]))["tgWebAppData"]
 

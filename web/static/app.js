@@ -145,6 +145,7 @@
     app.result = data.result;
     app.welcome = data.welcome || app.welcome;
     app.sentToChat = data.sent_to_chat;
+    app.switch = data.switch || null;
   }
 
   function act(action, body) {
@@ -157,6 +158,7 @@
         main.removeAttribute("aria-busy");
         if (answer.status === 401) return refused(answer.data);
         if (answer.status !== 200) {
+          if (action === "switch") app.switch = null; // refused: the run stays where it is
           say(answer.data.message || t("network"));
           return show();
         }
@@ -182,6 +184,7 @@
 
   function show() {
     if (!app.consent) return showWelcome();
+    if (app.run && app.switch) return showSwitch();
     if (app.run) return showQuestion();
     if (app.result) return showResult();
     return showWelcome();
@@ -237,6 +240,36 @@
         act("language", { request_id: requestId(), lang: t("other_language") });
       },
     });
+  }
+
+  // The app was opened with another open workshop's link while a run is in progress: as the
+  // chat does, ask which workshop the answers count for; both answers lead to the question.
+  function showSwitch() {
+    document.body.dataset.screen = "switch";
+    var offer = app.switch;
+    var run = app.run;
+    screenOf(
+      el("h1", { id: "heading", class: "ask", tabindex: "-1", text: offer.text }),
+      el("button", {
+        type: "button",
+        class: "primary",
+        id: "switch-count",
+        text: offer.count,
+        onclick: function () {
+          act("switch", { request_id: requestId(), run: run.id, code: offer.code });
+        },
+      }),
+      el("button", {
+        type: "button",
+        class: "secondary",
+        id: "switch-stay",
+        text: offer.stay,
+        onclick: function () {
+          act("resume", {});
+        },
+      })
+    );
+    focusHeading();
   }
 
   function showQuestion() {
