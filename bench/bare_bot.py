@@ -62,7 +62,7 @@ async def on_button(update: Update, _ctx: CallbackContext) -> None:  # type: ign
     else:
         await query.edit_message_text("Danke!")
         assert query.message is not None
-        again = InlineKeyboardMarkup([[InlineKeyboardButton("Nochmal", callback_data="n:0")]])
+        again = InlineKeyboardMarkup([[InlineKeyboardButton("Nochmal", callback_data="n")]])
         await query.message.chat.send_message("Ergebnis", reply_markup=again)
 
 
