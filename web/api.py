@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from telegram import User
 
+from handlers.core.callbacks import MAX_ID
 from handlers.core.context import DTeamContext
 from web import journey, present
 from web.initdata import InitData, InitDataError
@@ -97,7 +98,8 @@ def _update_id(body: JSON, user: User) -> int:
 
 def _run_id(body: JSON) -> int:
     value = body.get("run")
-    if type(value) is not int or value <= 0:
+    # Beyond MAX_ID (PostgreSQL's integer column, as the chat's buttons) the driver would fail.
+    if type(value) is not int or not 0 < value <= MAX_ID:
         raise Invalid("run missing or malformed")
     return value
 

@@ -211,3 +211,25 @@ async def test_a_burst_from_one_user_writes_one_answer(web_bot: WebBot, alice: C
     assert 200 in statuses
     _, _, answers, _ = await counts(web_bot)
     assert answers == before[2] + 1  # one answer; the rest were stale or refused as busy
+
+
+async def test_out_of_range_run_ids_get_400_and_write_nothing(
+    web_bot: WebBot, alice: Client
+) -> None:
+    """A run id no database column holds (PostgreSQL's integer ends at 2**31 - 1, SQLite's at
+    2**63 - 1) is refused like any forged id, not answered 500 by the database driver."""
+    await alice.post("open")
+    _, view = await alice.post("consent", {"request_id": "consent-0004"})
+    first = view["run"]["current"]
+    before = await counts(web_bot)
+    for n, run in enumerate((2**31, 2**63 - 1, 2**63, 10**30)):
+        for action in ("answer", "back", "switch"):
+            body = {"request_id": f"range-{n:04d}", "run": run, "item": first, "option": "1"}
+            async with alice.http.post(
+                f"{alice.base}/app/api/{action}",
+                data=json.dumps(body | {"code": "abc"}),
+                headers={"Authorization": f"tma {alice.init_data}"},
+            ) as answer:
+                assert answer.status == 400, (action, run, await answer.text())
+                assert (await answer.json())["error"] == "invalid"
+    assert await counts(web_bot) == before
