@@ -233,3 +233,29 @@ async def test_out_of_range_run_ids_get_400_and_write_nothing(
                 assert answer.status == 400, (action, run, await answer.text())
                 assert (await answer.json())["error"] == "invalid"
     assert await counts(web_bot) == before
+
+
+async def test_launch_data_that_is_not_ascii_gets_401(web_bot: WebBot, alice: Client) -> None:
+    """Raw bytes in the header (a browser cannot send them; a script can) are refused as
+    malformed launch data: aiohttp keeps undecodable bytes as surrogates, and hashing them
+    raised UnicodeEncodeError, a 500."""
+    host, port = web_bot.url.removeprefix("http://").split(":")
+    before = await counts(web_bot)
+    for launch in (
+        b"auth_date=1&hash=\xff",
+        b"a=\xff&hash=0",
+        alice.init_data.encode() + b"&x=\xc3",
+    ):
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b"POST /app/api/open HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n"
+            b"Authorization: tma " + launch + b"\r\n\r\n{}"
+        )
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        await writer.wait_closed()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 401 "), (launch, answer[:200])
+        assert json.loads(body)["error"] == "unauthorized"
+    assert await counts(web_bot) == before
