@@ -73,9 +73,12 @@ def _dumps(value: Any) -> str:
 async def _body(request: web.Request) -> JSON:
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise TooLarge
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:  # sent in chunks, without a length
-        raise TooLarge
+    raw = b""
+    # read(n) returns what has arrived so far: read on until the end, or one byte too many.
+    while chunk := await request.content.read(MAX_BODY + 1 - len(raw)):
+        raw += chunk
+        if len(raw) > MAX_BODY:  # sent in chunks, without a length
+            raise TooLarge
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
