@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import aiohttp
 import pytest_asyncio
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from sandbox.server import BotApiServer
 from storage.database import Database
@@ -289,3 +290,29 @@ async def test_a_body_arriving_in_pieces_is_read_whole(web_bot: WebBot, alice: C
     status, answer = await raw_post(web_bot, "consent", auth, body, piece=16)
     assert status == 200, answer
     assert json.loads(answer)["run"] is not None
+
+
+async def in_progress_runs(bot: WebBot) -> int:
+    db = Database(bot.process.settings.database_url)
+    try:
+        async with db.read() as session:
+            query = select(func.count()).select_from(Run).where(col(Run.status) == "in_progress")
+            return (await session.execute(query)).scalar_one()
+    finally:
+        await db.dispose()
+
+
+async def test_two_requests_at_once_leave_one_run_in_progress(
+    web_bot: WebBot, alice: Client
+) -> None:
+    """Two requests at once are let through (the third is refused, 429); on PostgreSQL, where
+    writes run side by side, two restarts (or consents) each abandoned the runs committed
+    before and started one: two runs in progress for one person, both counted as such."""
+    await alice.post("open")
+    for n in range(10):
+        together = [
+            alice.post("restart" if n % 2 else "consent", {"request_id": f"both-{n:03d}-{i}"})
+            for i in range(2)
+        ]
+        assert [status for status, _ in await asyncio.gather(*together)] == [200, 200]
+        assert await in_progress_runs(web_bot) == 1, n
