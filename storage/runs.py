@@ -11,7 +11,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import Answer, Participant, ProcessedUpdate, Result, Run
+from storage.models import Answer, ProcessedUpdate, Result, Run
+from storage.participants import lock_participant
 from storage.types import utcnow
 from typology.scoring import Result as Classification
 from typology.types import TypeId
@@ -54,9 +55,7 @@ async def start_run(
     # One run in progress per person: starts at the same time (PostgreSQL writes side by side,
     # and the Mini App lets two requests of a user through) wait here for each other, so the
     # later one abandons the earlier one's run instead of missing it. SQLite has one writer.
-    await session.execute(
-        select(col(Participant.id)).where(col(Participant.id) == participant_id).with_for_update()
-    )
+    await lock_participant(session, participant_id=participant_id)
     await session.execute(
         update(Run)
         .where(col(Run.participant_id) == participant_id, col(Run.status) == IN_PROGRESS)
