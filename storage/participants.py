@@ -83,8 +83,20 @@ async def mark_blocked(session: AsyncSession, *, telegram_id: int) -> None:
     )
 
 
+async def lock_participant(session: AsyncSession, *, participant_id: int) -> None:
+    """Locks the participant's row until the transaction ends (PostgreSQL; SQLite has one writer).
+
+    Whatever changes a person's runs as a whole takes this lock first, so two such changes of one
+    person wait for each other instead of missing each other's runs or deadlocking.
+    """
+    await session.execute(
+        select(col(Participant.id)).where(col(Participant.id) == participant_id).with_for_update()
+    )
+
+
 async def delete_participant(session: AsyncSession, *, participant_id: int) -> int:
     """Deletes the participant with all their runs, answers and results; returns runs deleted."""
+    await lock_participant(session, participant_id=participant_id)  # before the runs, as start_run
     runs = await session.execute(delete(Run).where(col(Run.participant_id) == participant_id))
     await session.execute(delete(Participant).where(col(Participant.id) == participant_id))
     return int(getattr(runs, "rowcount", 0) or 0)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import Answer, ProcessedUpdate, Result, Run
+from storage.participants import lock_participant
 from storage.types import utcnow
 from typology.scoring import Result as Classification
 from typology.types import TypeId
@@ -51,6 +52,10 @@ async def start_run(
 
     message_id: the private message that will show its first question, when known already.
     """
+    # One run in progress per person: starts at the same time (PostgreSQL writes side by side,
+    # and the Mini App lets two requests of a user through) wait here for each other, so the
+    # later one abandons the earlier one's run instead of missing it. SQLite has one writer.
+    await lock_participant(session, participant_id=participant_id)
     await session.execute(
         update(Run)
         .where(col(Run.participant_id) == participant_id, col(Run.status) == IN_PROGRESS)

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from telegram import User
 
+from handlers.core.callbacks import MAX_ID
 from handlers.core.context import DTeamContext
 from web import journey, present
 from web.initdata import InitData, InitDataError
@@ -72,9 +73,12 @@ def _dumps(value: Any) -> str:
 async def _body(request: web.Request) -> JSON:
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise TooLarge
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:  # sent in chunks, without a length
-        raise TooLarge
+    raw = b""
+    # read(n) returns what has arrived so far: read on until the end, or one byte too many.
+    while chunk := await request.content.read(MAX_BODY + 1 - len(raw)):
+        raw += chunk
+        if len(raw) > MAX_BODY:  # sent in chunks, without a length
+            raise TooLarge
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
@@ -97,7 +101,8 @@ def _update_id(body: JSON, user: User) -> int:
 
 def _run_id(body: JSON) -> int:
     value = body.get("run")
-    if type(value) is not int or value <= 0:
+    # Beyond MAX_ID (PostgreSQL's integer column, as the chat's buttons) the driver would fail.
+    if type(value) is not int or not 0 < value <= MAX_ID:
         raise Invalid("run missing or malformed")
     return value
 

@@ -54,6 +54,8 @@ def _fields(raw: str) -> dict[str, str]:
         raise InitDataError("missing")
     if len(raw) > MAX_LENGTH:
         raise InitDataError("too long")
+    if not raw.isascii():  # Telegram percent-encodes it; raw bytes could not even be hashed
+        raise InitDataError("not a query string")
     try:
         pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=True)
     except ValueError:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import aiohttp
 import pytest_asyncio
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from sandbox.server import BotApiServer
 from storage.database import Database
@@ -211,3 +212,107 @@ async def test_a_burst_from_one_user_writes_one_answer(web_bot: WebBot, alice: C
     assert 200 in statuses
     _, _, answers, _ = await counts(web_bot)
     assert answers == before[2] + 1  # one answer; the rest were stale or refused as busy
+
+
+async def test_out_of_range_run_ids_get_400_and_write_nothing(
+    web_bot: WebBot, alice: Client
+) -> None:
+    """A run id no database column holds (PostgreSQL's integer ends at 2**31 - 1, SQLite's at
+    2**63 - 1) is refused like any forged id, not answered 500 by the database driver."""
+    await alice.post("open")
+    _, view = await alice.post("consent", {"request_id": "consent-0004"})
+    first = view["run"]["current"]
+    before = await counts(web_bot)
+    for n, run in enumerate((2**31, 2**63 - 1, 2**63, 10**30)):
+        for action in ("answer", "back", "switch"):
+            body = {"request_id": f"range-{n:04d}", "run": run, "item": first, "option": "1"}
+            async with alice.http.post(
+                f"{alice.base}/app/api/{action}",
+                data=json.dumps(body | {"code": "abc"}),
+                headers={"Authorization": f"tma {alice.init_data}"},
+            ) as answer:
+                assert answer.status == 400, (action, run, await answer.text())
+                assert (await answer.json())["error"] == "invalid"
+    assert await counts(web_bot) == before
+
+
+async def test_launch_data_that_is_not_ascii_gets_401(web_bot: WebBot, alice: Client) -> None:
+    """Raw bytes in the header (a browser cannot send them; a script can) are refused as
+    malformed launch data: aiohttp keeps undecodable bytes as surrogates, and hashing them
+    raised UnicodeEncodeError, a 500."""
+    before = await counts(web_bot)
+    for launch in (
+        b"auth_date=1&hash=\xff",
+        b"a=\xff&hash=0",
+        alice.init_data.encode() + b"&x=\xc3",
+    ):
+        status, body = await raw_post(
+            web_bot, "open", b"Authorization: tma " + launch + b"\r\n", b"{}"
+        )
+        assert status == 401, (launch, body)
+        assert json.loads(body)["error"] == "unauthorized"
+    assert await counts(web_bot) == before
+
+
+async def raw_post(
+    bot: WebBot, action: str, *parts: bytes, piece: int | None = None
+) -> tuple[int, bytes]:
+    """Posts to the API over a bare connection: header lines, then the body (the last part),
+    in pieces of `piece` bytes with a pause between them if given (how a slow network
+    delivers it). Returns the status and the body of the answer."""
+    *headers, body = parts
+    host, port = bot.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        f"POST /app/api/{action} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".encode()
+        + f"Content-Length: {len(body)}\r\n".encode()
+        + b"".join(headers)
+        + b"\r\n"
+    )
+    step = piece or len(body) or 1
+    for n in range(0, len(body), step):
+        writer.write(body[n : n + step])
+        await writer.drain()
+        await asyncio.sleep(0.05)
+    answer = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    await writer.wait_closed()
+    head, _, content = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), content
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(web_bot: WebBot, alice: Client) -> None:
+    """The body was read with one read(), which returns what has arrived so far: a request
+    whose body came in two TCP segments was cut short and refused as "not JSON"."""
+    await alice.post("open")
+    auth = b"Authorization: tma " + alice.init_data.encode() + b"\r\n"
+    body = json.dumps({"request_id": "consent-pieces-01"}).encode()
+    status, answer = await raw_post(web_bot, "consent", auth, body, piece=16)
+    assert status == 200, answer
+    assert json.loads(answer)["run"] is not None
+
+
+async def in_progress_runs(bot: WebBot) -> int:
+    db = Database(bot.process.settings.database_url)
+    try:
+        async with db.read() as session:
+            query = select(func.count()).select_from(Run).where(col(Run.status) == "in_progress")
+            return (await session.execute(query)).scalar_one()
+    finally:
+        await db.dispose()
+
+
+async def test_two_requests_at_once_leave_one_run_in_progress(
+    web_bot: WebBot, alice: Client
+) -> None:
+    """Two requests at once are let through (the third is refused, 429); on PostgreSQL, where
+    writes run side by side, two restarts (or consents) each abandoned the runs committed
+    before and started one: two runs in progress for one person, both counted as such."""
+    await alice.post("open")
+    for n in range(10):
+        together = [
+            alice.post("restart" if n % 2 else "consent", {"request_id": f"both-{n:03d}-{i}"})
+            for i in range(2)
+        ]
+        assert [status for status, _ in await asyncio.gather(*together)] == [200, 200]
+        assert await in_progress_runs(web_bot) == 1, n
