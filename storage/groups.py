@@ -259,10 +259,15 @@ async def export_rows(session: AsyncSession, *, workshop_id: int) -> Iterator[Ex
 
 
 async def delete_runs(session: AsyncSession, *where: ColumnElement[bool]) -> int:
-    """Deletes the runs matching `where` with their answers and results; returns runs deleted."""
-    runs = select(col(Run.id)).where(*where).scalar_subquery()
-    await session.execute(delete(Answer).where(col(Answer.run_id).in_(runs)))
-    await session.execute(delete(Result).where(col(Result.run_id).in_(runs)))
+    """Deletes the runs matching `where` with their answers and results; returns runs deleted.
+
+    The runs first, in id order, and their answers and results with them (ON DELETE CASCADE):
+    the order in which a tap, /delete_me and a new start lock them (run, then its answers).
+    Deleting the answers first deadlocked on PostgreSQL with a /delete_me or a tap at the
+    same moment, each holding what the other waited for.
+    """
+    ordered = select(col(Run.id)).where(*where).order_by(col(Run.id))
+    await session.execute(ordered.with_for_update())
     res = await session.execute(delete(Run).where(*where))
     return int(getattr(res, "rowcount", 0) or 0)
 

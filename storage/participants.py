@@ -97,7 +97,10 @@ async def lock_participant(session: AsyncSession, *, participant_id: int) -> Non
 async def delete_participant(session: AsyncSession, *, participant_id: int) -> int:
     """Deletes the participant with all their runs, answers and results; returns runs deleted."""
     await lock_participant(session, participant_id=participant_id)  # before the runs, as start_run
-    runs = await session.execute(delete(Run).where(col(Run.participant_id) == participant_id))
+    mine = col(Run.participant_id) == participant_id
+    # Then the runs in id order, as a reset or a purge of a workshop (storage.groups.delete_runs).
+    await session.execute(select(col(Run.id)).where(mine).order_by(col(Run.id)).with_for_update())
+    runs = await session.execute(delete(Run).where(mine))
     await session.execute(delete(Participant).where(col(Participant.id) == participant_id))
     return int(getattr(runs, "rowcount", 0) or 0)
 
