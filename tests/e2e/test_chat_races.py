@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import select
+from sqlmodel import col
+
 from sandbox.models import StoredMessage
 from sandbox.server import BotApiServer
-from storage.models import Participant, Run
-from tests.e2e.harness import Person, answer_buttons, progress
+from storage.models import Participant, Run, Workshop
+from tests.e2e.harness import BotProcess, Person, answer_buttons, progress
 from tests.e2e.webhook_harness import Relay, count_rows, two_replicas
 from tests.e2e.websession import command, make_group, open_session
+from tests.support.database import reading
 
 GROUP, MOD = -9100, 9100
 ROUNDS, PEOPLE, ANSWERED = 6, 6, 3
@@ -68,3 +72,43 @@ async def test_reset_and_delete_me_at_once_never_fail(
         assert await count_rows(database_url, Run) == 0
         assert await count_rows(database_url, Participant) == 0
         assert sandbox.stats().get("webhook_failed", 0) == 0
+
+
+async def _open_workshops(database_url: str, chat_id: int) -> list[int]:
+    async with reading(database_url) as s:
+        res = await s.execute(
+            select(col(Workshop.id)).where(
+                col(Workshop.chat_id) == chat_id, col(Workshop.status) == "open"
+            )
+        )
+        return sorted(w for w in res.scalars() if w is not None)
+
+
+async def test_two_admins_opening_a_session_at_once_open_one(
+    sandbox: BotApiServer, bot: BotProcess
+) -> None:
+    make_group(sandbox, GROUP, MOD)
+    sandbox.add_user(MOD + 1, "Zweite Moderatorin")
+    sandbox.set_member(GROUP, MOD + 1, "administrator")
+    url = bot.settings.database_url
+    for round_ in range(2 * ROUNDS):
+        mark = sandbox.mark()
+
+        def posted(mark: int = mark) -> tuple[int, int]:
+            """QR codes and /reopen answers in the group since the mark."""
+            new = [m for m in sandbox.messages(GROUP) if m.seq > mark]
+            reopen = [m for m in new if "geöffnet" in (m.text or "")]
+            return len([m for m in new if m.photo]), len(reopen)
+
+        # Both in the same moment: one poll fetches both, and they run side by side. Every
+        # other round one of them reopens the closed session instead.
+        first = "/reopen" if round_ % 2 else "/session Doppelt"
+        sandbox.send_text(MOD, first, chat_id=GROUP)
+        sandbox.send_text(MOD + 1, "/session Doppelt", chat_id=GROUP)
+        want = (1, 1) if round_ % 2 else (2, 0)
+        async with asyncio.timeout(15):
+            while posted() != want:  # noqa: ASYNC110 - polls the stand-in
+                await asyncio.sleep(0.05)
+        assert len(await _open_workshops(url, GROUP)) == 1, f"round {round_}"
+        await command(sandbox, MOD, GROUP, "/close", lambda m: "geschlossen" in (m.text or ""))
+        assert await _open_workshops(url, GROUP) == []
