@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import Participant, Run
-from storage.types import utcnow
+from storage.types import storable, utcnow
 
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
@@ -35,13 +35,14 @@ async def get_or_create_participant(
     if found is not None:
         if found.blocked_at is not None:
             found.blocked_at = None  # they wrote to us again, so they unblocked the bot
-        if first_name and found.first_name != first_name[:64]:
-            found.first_name = first_name[:64]
+        name = storable(first_name or "", 64)
+        if name and found.first_name != name:
+            found.first_name = name
         return found
     participant = Participant(
         telegram_id=telegram_id,
         pseudonym=new_pseudonym(),
-        first_name=(first_name or None) and first_name[:64],
+        first_name=storable(first_name or "", 64) or None,
         language=language,
     )
     session.add(participant)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import Workshop
-from storage.types import utcnow
+from storage.types import storable, utcnow
 
 OPEN = "open"
 CLOSED = "closed"
@@ -43,7 +43,9 @@ async def create_workshop(
     session: AsyncSession, *, chat_id: int, title: str, created_by: int
 ) -> Workshop:
     """Opens a new workshop for a group with a fresh join code."""
-    workshop = Workshop(code=new_code(), chat_id=chat_id, title=title[:200], created_by=created_by)
+    workshop = Workshop(
+        code=new_code(), chat_id=chat_id, title=storable(title, 200), created_by=created_by
+    )
     session.add(workshop)
     await session.flush()
     return workshop
