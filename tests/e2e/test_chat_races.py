@@ -37,6 +37,10 @@ async def _answer_some(person: Person, code: str, n: int) -> StoredMessage:
     return current
 
 
+def _reopened(message: StoredMessage) -> bool:
+    return "geöffnet" in (message.text or "")  # reopened, or already open
+
+
 def _failed(relay: Relay) -> list[int]:
     return [s for s in relay.statuses if s != 200]
 
@@ -112,3 +116,37 @@ async def test_two_admins_opening_a_session_at_once_open_one(
         assert len(await _open_workshops(url, GROUP)) == 1, f"round {round_}"
         await command(sandbox, MOD, GROUP, "/close", lambda m: "geschlossen" in (m.text or ""))
         assert await _open_workshops(url, GROUP) == []
+
+
+async def test_everyone_at_once_never_fails(sandbox: BotApiServer, database_url: str) -> None:
+    """Answers, back, /delete_me, and two admins' /close, /reopen, /reset, /teams at once."""
+    async with two_replicas(sandbox, database_url) as (relay, _replicas):
+        make_group(sandbox, GROUP, MOD)
+        sandbox.add_user(MOD + 1, "Zweite Moderatorin")
+        sandbox.set_member(GROUP, MOD + 1, "administrator")
+        code = await open_session(sandbox, MOD, GROUP)
+        for round_ in range(ROUNDS):
+            people = [
+                Person(sandbox, 9400 + round_ * PEOPLE + n, f"E{round_}P{n}", timeout=40)
+                for n in range(PEOPLE)
+            ]
+            shown = await asyncio.gather(*(_answer_some(p, code, ANSWERED) for p in people))
+            confirm = await people[0].say("/delete_me")
+            reset = await command(sandbox, MOD, GROUP, "/reset", lambda m: bool(m.buttons))
+            yes = next(b for b in reset.buttons if b["callback_data"].endswith(":yes"))
+            mark = sandbox.mark()
+            sandbox.press_button(MOD, reset.message_id, yes["callback_data"], chat_id=GROUP)
+            sandbox.send_text(MOD + 1, "/teams 2", chat_id=GROUP)
+            sandbox.press_button(people[0].user_id, confirm.message_id, "d:yes")
+            for person, question in zip(people[1:], shown[1:], strict=True):
+                back = next(b for b in question.buttons if b["callback_data"].startswith("b:"))
+                sandbox.press_button(person.user_id, question.message_id, back["callback_data"])
+                answer = answer_buttons(question)[0]["callback_data"]
+                sandbox.press_button(person.user_id, question.message_id, answer)
+            sandbox.send_text(MOD, "/close" if round_ % 2 else "/status", chat_id=GROUP)
+            await sandbox.wait_for(
+                lambda m: "zurückgesetzt" in (m.text or ""), 30, chat_id=GROUP, since=mark
+            )
+            await command(sandbox, MOD + 1, GROUP, "/reopen", _reopened)
+            assert _failed(relay) == [], f"round {round_}: {relay.statuses}"
+        assert sandbox.stats().get("webhook_failed", 0) == 0
