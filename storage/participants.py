@@ -8,6 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.locks import lock_participant, lock_runs
 from storage.models import Participant, Run
 from storage.types import storable, utcnow
 
@@ -84,23 +85,11 @@ async def mark_blocked(session: AsyncSession, *, telegram_id: int) -> None:
     )
 
 
-async def lock_participant(session: AsyncSession, *, participant_id: int) -> None:
-    """Locks the participant's row until the transaction ends (PostgreSQL; SQLite has one writer).
-
-    Whatever changes a person's runs as a whole takes this lock first, so two such changes of one
-    person wait for each other instead of missing each other's runs or deadlocking.
-    """
-    await session.execute(
-        select(col(Participant.id)).where(col(Participant.id) == participant_id).with_for_update()
-    )
-
-
 async def delete_participant(session: AsyncSession, *, participant_id: int) -> int:
     """Deletes the participant with all their runs, answers and results; returns runs deleted."""
     await lock_participant(session, participant_id=participant_id)  # before the runs, as start_run
     mine = col(Run.participant_id) == participant_id
-    # Then the runs in id order, as a reset or a purge of a workshop (storage.groups.delete_runs).
-    await session.execute(select(col(Run.id)).where(mine).order_by(col(Run.id)).with_for_update())
+    await lock_runs(session, mine)  # then the runs in id order, as a reset or a purge
     runs = await session.execute(delete(Run).where(mine))
     await session.execute(delete(Participant).where(col(Participant.id) == participant_id))
     return int(getattr(runs, "rowcount", 0) or 0)
