@@ -11,18 +11,27 @@ from telegram import Bot, Chat, Message, Update, User
 
 log = logging.getLogger(__name__)
 CHAT_TYPES = {"private", "group", "supergroup", "channel", "sender"}
+ID_BOUND = 2**63  # user and chat ids are 64-bit signed integers (Telegram's have 52 bits)
+
+
+def _id_ok(value: object) -> bool:
+    return type(value) is int and -ID_BOUND <= value < ID_BOUND
 
 
 def _user_problem(user: User | None, *, required: bool) -> str | None:
     if user is None:
         return "no sender" if required else None
-    if type(user.id) is not int or not isinstance(user.first_name, str):
+    if (
+        not _id_ok(user.id)
+        or not isinstance(user.first_name, str)
+        or not isinstance(user.language_code, str | None)
+    ):
         return "malformed sender"
     return None
 
 
 def _chat_problem(chat: Chat | None) -> str | None:
-    if chat is None or type(chat.id) is not int or chat.type not in CHAT_TYPES:
+    if chat is None or not _id_ok(chat.id) or chat.type not in CHAT_TYPES:
         return "malformed chat"
     return None
 

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.locks import lock_runs
 from storage.models import Answer, Participant, Result, Run
 from storage.runs import ABANDONED, FINISHED, IN_PROGRESS
 
@@ -176,6 +177,7 @@ async def finished_members(
 
 async def assign_teams(session: AsyncSession, *, workshop_id: int, teams: dict[int, int]) -> None:
     """Stores run id -> team number; other runs of the workshop lose their team."""
+    await lock_runs(session, col(Run.workshop_id) == workshop_id)  # in id order, as a reset
     await session.execute(update(Run).where(col(Run.workshop_id) == workshop_id).values(team=None))
     for team in sorted(set(teams.values())):
         ids = [run_id for run_id, t in teams.items() if t == team]
@@ -259,10 +261,14 @@ async def export_rows(session: AsyncSession, *, workshop_id: int) -> Iterator[Ex
 
 
 async def delete_runs(session: AsyncSession, *where: ColumnElement[bool]) -> int:
-    """Deletes the runs matching `where` with their answers and results; returns runs deleted."""
-    runs = select(col(Run.id)).where(*where).scalar_subquery()
-    await session.execute(delete(Answer).where(col(Answer.run_id).in_(runs)))
-    await session.execute(delete(Result).where(col(Result.run_id).in_(runs)))
+    """Deletes the runs matching `where` with their answers and results; returns runs deleted.
+
+    The runs first, in id order, and their answers and results with them (ON DELETE CASCADE):
+    the order in which a tap, /delete_me and a new start lock them (run, then its answers).
+    Deleting the answers first deadlocked on PostgreSQL with a /delete_me or a tap at the
+    same moment, each holding what the other waited for.
+    """
+    await lock_runs(session, *where)
     res = await session.execute(delete(Run).where(*where))
     return int(getattr(res, "rowcount", 0) or 0)
 

@@ -8,8 +8,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.locks import lock_participant, lock_runs
 from storage.models import Participant, Run
-from storage.types import utcnow
+from storage.types import storable, utcnow
 
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
@@ -35,13 +36,14 @@ async def get_or_create_participant(
     if found is not None:
         if found.blocked_at is not None:
             found.blocked_at = None  # they wrote to us again, so they unblocked the bot
-        if first_name and found.first_name != first_name[:64]:
-            found.first_name = first_name[:64]
+        name = storable(first_name or "", 64)
+        if name and found.first_name != name:
+            found.first_name = name
         return found
     participant = Participant(
         telegram_id=telegram_id,
         pseudonym=new_pseudonym(),
-        first_name=(first_name or None) and first_name[:64],
+        first_name=storable(first_name or "", 64) or None,
         language=language,
     )
     session.add(participant)
@@ -83,21 +85,12 @@ async def mark_blocked(session: AsyncSession, *, telegram_id: int) -> None:
     )
 
 
-async def lock_participant(session: AsyncSession, *, participant_id: int) -> None:
-    """Locks the participant's row until the transaction ends (PostgreSQL; SQLite has one writer).
-
-    Whatever changes a person's runs as a whole takes this lock first, so two such changes of one
-    person wait for each other instead of missing each other's runs or deadlocking.
-    """
-    await session.execute(
-        select(col(Participant.id)).where(col(Participant.id) == participant_id).with_for_update()
-    )
-
-
 async def delete_participant(session: AsyncSession, *, participant_id: int) -> int:
     """Deletes the participant with all their runs, answers and results; returns runs deleted."""
     await lock_participant(session, participant_id=participant_id)  # before the runs, as start_run
-    runs = await session.execute(delete(Run).where(col(Run.participant_id) == participant_id))
+    mine = col(Run.participant_id) == participant_id
+    await lock_runs(session, mine)  # then the runs in id order, as a reset or a purge
+    runs = await session.execute(delete(Run).where(mine))
     await session.execute(delete(Participant).where(col(Participant.id) == participant_id))
     return int(getattr(runs, "rowcount", 0) or 0)
 

@@ -11,8 +11,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.locks import lock_participant
 from storage.models import Answer, ProcessedUpdate, Result, Run
-from storage.participants import lock_participant
 from storage.types import utcnow
 from typology.scoring import Result as Classification
 from typology.types import TypeId

@@ -50,3 +50,12 @@ def pk(row: Stored) -> int:
     if row.id is None:
         raise ValueError(f"{type(row).__name__} has no primary key yet: it was never flushed")
     return row.id
+
+
+def storable(text: str, limit: int) -> str:
+    """Returns a text a person chose (a name, a title) as both databases store it, cut to limit.
+
+    PostgreSQL's text types cannot hold the NUL character; a name or title with one made
+    every write of that person fail (and a webhook ask for the update again, forever).
+    """
+    return text.replace("\x00", "")[:limit]

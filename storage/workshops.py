@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import Workshop
-from storage.types import utcnow
+from storage.types import storable, utcnow
 
 OPEN = "open"
 CLOSED = "closed"
@@ -43,10 +43,24 @@ async def create_workshop(
     session: AsyncSession, *, chat_id: int, title: str, created_by: int
 ) -> Workshop:
     """Opens a new workshop for a group with a fresh join code."""
-    workshop = Workshop(code=new_code(), chat_id=chat_id, title=title[:200], created_by=created_by)
+    workshop = Workshop(
+        code=new_code(), chat_id=chat_id, title=storable(title, 200), created_by=created_by
+    )
     session.add(workshop)
     await session.flush()
     return workshop
+
+
+async def lock_chat(session: AsyncSession, *, chat_id: int) -> None:
+    """Holds the group's lock until the transaction ends (PostgreSQL; SQLite has one writer).
+
+    Opening or reopening a group's workshop reads its newest one and decides on that: two such
+    commands at once (two admins, one poll) take this first, so the later one sees the earlier
+    one's workshop instead of opening a second one beside it. Groups' chat ids are negative,
+    so the key never meets the migration's lock (storage.migrate).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(chat_id)))
 
 
 async def current_workshop(session: AsyncSession, *, chat_id: int) -> Workshop | None:

@@ -26,7 +26,7 @@ from storage.participants import get_participant
 from storage.retention import purge_workshop
 from storage.schedule import SENT, SKIPPED, finish
 from storage.types import pk
-from storage.workshops import CLOSED, OPEN, get_workshop, set_status
+from storage.workshops import CLOSED, OPEN, get_workshop, lock_chat, set_status
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +242,9 @@ async def _close(
     # in between left the workshop open for good; after it, it loses at most the posts.
     try:
         async with services.db.write() as session:
+            # Under the group's lock, as /close and /reopen: a /close by hand at the same moment
+            # comes before (and this one skips) or after (and finds it closed); one announcement.
+            await lock_chat(session, chat_id=workshop.chat_id)
             fresh = await get_workshop(session, workshop_id=pk(workshop))
             if fresh is None or fresh.status != OPEN:
                 return Step(SKIPPED, "closed by hand before the end")

@@ -28,13 +28,13 @@ from handlers.core.sending import edit_or_send, send, send_photo
 from handlers.websession.live import live_snapshot, mark_group_message, pin_quietly
 from storage.groups import reset_workshop
 from storage.models import Workshop
-from storage.types import pk
 from storage.workshops import (
     CLOSED,
     OPEN,
     create_workshop,
     current_workshop,
     get_workshop,
+    lock_chat,
     mark_live_dirty,
     set_live,
     set_status,
@@ -86,6 +86,7 @@ async def cmd_session(update: Update, ctx: DTeamContext) -> None:
     async with write_tx(ctx, update) as (session, is_new):
         if not is_new:
             return
+        await lock_chat(session, chat_id=cmd.chat_id)
         workshop = await current_workshop(session, chat_id=cmd.chat_id)
         created = workshop is None or workshop.status != OPEN
         if created:
@@ -108,11 +109,14 @@ async def _set_status(update: Update, ctx: DTeamContext, status: str) -> None:
     cmd = await moderator_command(update, ctx)
     if cmd is None or (workshop := await group_workshop(ctx, cmd)) is None:
         return
-    changed = workshop.status != status
     async with write_tx(ctx, update) as (session, is_new):
-        fresh = await get_workshop(session, workshop_id=pk(workshop))
-        if fresh is not None and is_new and changed:
-            await set_status(session, workshop=fresh, status=status)
+        # Decided on the group's newest workshop as it is now, under the group's lock: a
+        # /session or another /close or /reopen at the same moment comes before or after.
+        await lock_chat(session, chat_id=cmd.chat_id)
+        workshop = await current_workshop(session, chat_id=cmd.chat_id) or workshop
+        changed = workshop.status != status
+        if is_new and changed:
+            await set_status(session, workshop=workshop, status=status)
     key = {
         (CLOSED, True): "closed",
         (CLOSED, False): "already_closed",
