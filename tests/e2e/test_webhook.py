@@ -17,10 +17,10 @@ from storage.migrate import head_revision
 from storage.models import Participant, ProcessedUpdate, Result
 from tests.e2e.harness import Person, progress
 from tests.e2e.webhook_harness import (
-    Relay,
     WebhookProcess,
     answers_of,
     count_rows,
+    one_replica,
     two_replicas,
     webhook_settings,
 )
@@ -92,12 +92,7 @@ async def test_wrong_or_missing_secret_is_refused(
 
 
 async def test_same_update_twice_is_stored_once(sandbox: BotApiServer, database_url: str) -> None:
-    relay = Relay([])
-    await relay.start()
-    process = WebhookProcess(webhook_settings(sandbox, database_url, public_url=relay.url))
-    relay.targets.append(f"{process.base}/webhook")
-    await process.start()
-    try:
+    async with one_replica(sandbox, database_url) as (relay, process):
         bob = Person(sandbox, 502, "Bob")
         first = await bob.join()
         shown = progress(first)
@@ -133,9 +128,6 @@ async def test_same_update_twice_is_stored_once(sandbox: BotApiServer, database_
         _, text = await process.get("/metrics")
         assert _metric(text, "dteam_duplicates_skipped_total") >= 1
         assert _metric(text, "dteam_update_errors_total") == 0
-    finally:
-        await process.stop()
-        await relay.stop()
 
 
 async def test_locked_database_is_retried_and_stored_once(

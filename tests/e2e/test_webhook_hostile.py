@@ -21,7 +21,7 @@ from sqlmodel import col
 from sandbox.server import BotApiServer
 from storage.models import Answer, Participant, Result, Run, Workshop
 from tests.e2e.harness import Person, answer_buttons
-from tests.e2e.webhook_harness import Relay, WebhookProcess, webhook_settings
+from tests.e2e.webhook_harness import Relay, WebhookProcess, one_replica
 from tests.e2e.websession import make_group, open_session
 from tests.support.database import reading
 
@@ -48,17 +48,8 @@ TEXTS = (
 async def hooked(
     sandbox: BotApiServer, database_url: str
 ) -> AsyncIterator[tuple[Relay, WebhookProcess]]:
-    sandbox.settings.webhook_backoff = 0.2
-    relay = Relay([])
-    await relay.start()
-    process = WebhookProcess(webhook_settings(sandbox, database_url, public_url=relay.url))
-    relay.targets.append(f"{process.base}/webhook")
-    await process.start()
-    try:
-        yield relay, process
-    finally:
-        await process.stop()
-        await relay.stop()
+    async with one_replica(sandbox, database_url) as running:
+        yield running
 
 
 async def _rows(database_url: str) -> tuple[Any, ...]:

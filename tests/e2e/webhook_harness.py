@@ -139,16 +139,16 @@ async def answers_of(database_url: str, user_id: int) -> list[tuple[str, str]]:
 
 
 @asynccontextmanager
-async def two_replicas(
-    sandbox: BotApiServer, database_url: str
+async def replicas(
+    sandbox: BotApiServer, database_url: str, count: int
 ) -> AsyncIterator[tuple[Relay, list[WebhookProcess]]]:
-    """Two webhook replicas on one database behind a round-robin relay, stopped after use."""
+    """count webhook replicas on one database behind a round-robin relay, stopped after use."""
     sandbox.settings.webhook_backoff = 0.2
     relay = Relay([])
     await relay.start()
     replicas = [
         WebhookProcess(webhook_settings(sandbox, database_url, public_url=relay.url))
-        for _ in range(2)
+        for _ in range(count)
     ]
     relay.targets.extend(f"{r.base}/webhook" for r in replicas)
     try:
@@ -159,3 +159,21 @@ async def two_replicas(
         for replica in replicas:
             await replica.stop()
         await relay.stop()
+
+
+@asynccontextmanager
+async def two_replicas(
+    sandbox: BotApiServer, database_url: str
+) -> AsyncIterator[tuple[Relay, list[WebhookProcess]]]:
+    """Two webhook replicas on one database behind a round-robin relay, stopped after use."""
+    async with replicas(sandbox, database_url, 2) as running:
+        yield running
+
+
+@asynccontextmanager
+async def one_replica(
+    sandbox: BotApiServer, database_url: str
+) -> AsyncIterator[tuple[Relay, WebhookProcess]]:
+    """One webhook process behind the relay (which records every payload), stopped after use."""
+    async with replicas(sandbox, database_url, 1) as (relay, (process,)):
+        yield relay, process
