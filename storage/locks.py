@@ -2,13 +2,12 @@
 
 A person's participant row first, then runs in id order: a start, /delete_me, a reset, a purge
 and /teams all lock in this order, so two of them at once wait for each other instead of
-deadlocking. A group's own lock (opening and closing its workshops) is
-storage.workshops.lock_chat.
+deadlocking. A group's own lock (lock_chat) serialises opening and closing its workshops.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -34,3 +33,15 @@ async def lock_runs(session: AsyncSession, *where: ColumnElement[bool]) -> None:
     """
     ordered = select(col(Run.id)).where(*where).order_by(col(Run.id))
     await session.execute(ordered.with_for_update())
+
+
+async def lock_chat(session: AsyncSession, *, chat_id: int) -> None:
+    """Holds the group's lock until the transaction ends (PostgreSQL; SQLite has one writer).
+
+    Opening or reopening a group's workshop reads its newest one and decides on that: two such
+    commands at once (two admins, one poll) take this first, so the later one sees the earlier
+    one's workshop instead of opening a second one beside it. Groups' chat ids are negative,
+    so the key never meets the migration's lock (storage.migrate).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(chat_id)))

@@ -32,18 +32,18 @@ async def get_or_create_participant(
     session: AsyncSession, *, telegram_id: int, first_name: str | None, language: str
 ) -> Participant:
     """Returns the participant, creating them on first contact; a returning user is unblocked."""
+    name = storable(first_name or "", 64)
     found = await get_participant(session, telegram_id=telegram_id)
     if found is not None:
         if found.blocked_at is not None:
             found.blocked_at = None  # they wrote to us again, so they unblocked the bot
-        name = storable(first_name or "", 64)
         if name and found.first_name != name:
             found.first_name = name
         return found
     participant = Participant(
         telegram_id=telegram_id,
         pseudonym=new_pseudonym(),
-        first_name=storable(first_name or "", 64) or None,
+        first_name=name or None,
         language=language,
     )
     session.add(participant)

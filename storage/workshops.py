@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -49,18 +49,6 @@ async def create_workshop(
     session.add(workshop)
     await session.flush()
     return workshop
-
-
-async def lock_chat(session: AsyncSession, *, chat_id: int) -> None:
-    """Holds the group's lock until the transaction ends (PostgreSQL; SQLite has one writer).
-
-    Opening or reopening a group's workshop reads its newest one and decides on that: two such
-    commands at once (two admins, one poll) take this first, so the later one sees the earlier
-    one's workshop instead of opening a second one beside it. Groups' chat ids are negative,
-    so the key never meets the migration's lock (storage.migrate).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(chat_id)))
 
 
 async def current_workshop(session: AsyncSession, *, chat_id: int) -> Workshop | None:

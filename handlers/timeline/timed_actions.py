@@ -21,12 +21,13 @@ from handlers.timeline import timed_summary
 from handlers.timeline.broadcast import broadcast
 from handlers.timeline.plan import Config, Kind
 from storage.audience import Recipient, idle_recipients, joined_recipients, mark_nudged, progress
+from storage.locks import lock_chat
 from storage.models import ScheduledMessage, Workshop
 from storage.participants import get_participant
 from storage.retention import purge_workshop
 from storage.schedule import SENT, SKIPPED, finish
 from storage.types import pk
-from storage.workshops import CLOSED, OPEN, get_workshop, lock_chat, set_status
+from storage.workshops import CLOSED, OPEN, get_workshop, set_status
 
 log = logging.getLogger(__name__)
 

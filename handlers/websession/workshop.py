@@ -27,6 +27,7 @@ from handlers.core.qr import qr_png
 from handlers.core.sending import edit_or_send, send, send_photo
 from handlers.websession.live import live_snapshot, mark_group_message, pin_quietly
 from storage.groups import reset_workshop
+from storage.locks import lock_chat
 from storage.models import Workshop
 from storage.workshops import (
     CLOSED,
@@ -34,7 +35,6 @@ from storage.workshops import (
     create_workshop,
     current_workshop,
     get_workshop,
-    lock_chat,
     mark_live_dirty,
     set_live,
     set_status,
